@@ -1,0 +1,99 @@
+"""The content loads, and `check` names the file and field of every kind of fault."""
+
+from pathlib import Path
+
+import pytest
+
+from content.load import check, content_version, load
+
+
+def test_bundled_content_is_sound():
+    assert [] == check()
+    library = load()
+    assert "T2" in library.codes
+    assert library.codes["T2"].flow == "t2"
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_missing_language_names_file_and_field(content_dir):
+    edit(content_dir / "codes" / "T2.toml", 'title = { zh = ', 'title = { zz = ')
+    [problem] = check(content_dir)
+    assert problem.startswith("codes/T2.toml: ")
+    assert "$.title" in problem
+
+
+def test_step_pointing_at_missing_step(content_dir):
+    edit(content_dir / "flows" / "t2.toml", 'not_fixed = "network"', 'not_fixed = "nowhere"')
+    assert any(p.startswith("flows/t2.toml: steps.power.not_fixed: no step 'nowhere'") for p in check(content_dir))
+
+
+def test_flow_loop_without_exit(content_dir):
+    path = content_dir / "flows" / "loop.toml"
+    path.write_text('''
+id = "loop"
+code = "paper-out"
+title = { zh = "环", en = "Loop" }
+start = "a"
+support = []
+[[steps]]
+id = "a"
+title = { zh = "甲", en = "A" }
+do = { zh = "做", en = "Do" }
+look = { zh = "看", en = "Look" }
+tells = { zh = "说明", en = "Tells" }
+fixed = "b"
+not_fixed = "b"
+cant_check = "b"
+[[steps]]
+id = "b"
+title = { zh = "乙", en = "B" }
+do = { zh = "做", en = "Do" }
+look = { zh = "看", en = "Look" }
+tells = { zh = "说明", en = "Tells" }
+fixed = "a"
+not_fixed = "a"
+cant_check = "a"
+''', encoding="utf-8")
+    problems = check(content_dir)
+    assert "flows/loop.toml: steps.a: no path from here ends fixed or at a support card" in problems
+    assert "flows/loop.toml: steps.b: no path from here ends fixed or at a support card" in problems
+    # paper-out's own file names another flow, so the orphan is reported too
+    assert any(p.startswith("flows/loop.toml: code:") for p in problems)
+
+
+def test_duplicate_code_ignoring_case(content_dir):
+    (content_dir / "codes" / "t2-copy.toml").write_text(
+        (content_dir / "codes" / "T2.toml").read_text(encoding="utf-8").replace('code = "T2"', 'code = "t2"'),
+        encoding="utf-8",
+    )
+    problems = check(content_dir)
+    assert any("not unique" in p for p in problems)
+
+
+def test_unknown_key_and_bad_toml(content_dir):
+    edit(content_dir / "checklists" / "daily.toml", 'frequency = "daily"', 'frequency = "daily"\ncolour = "red"')
+    (content_dir / "codes" / "05.toml").write_text("code = ", encoding="utf-8")
+    problems = check(content_dir)
+    assert any(p.startswith("checklists/daily.toml: Object contains unknown field `colour`") for p in problems)
+    assert any(p.startswith("codes/05.toml: ") for p in problems)
+
+
+def test_schedule_must_match_frequency(content_dir):
+    edit(content_dir / "checklists" / "weekly.toml", "weekday = 1", "day = 1")
+    assert any(p.startswith("checklists/weekly.toml: schedule: a weekly checklist takes weekday") for p in check(content_dir))
+
+
+def test_version_changes_with_any_file(content_dir):
+    before = content_version(content_dir)
+    edit(content_dir / "strings.toml", '"nav.home" = { zh = "首页"', '"nav.home" = { zh = "主页"')
+    assert before != content_version(content_dir)
+
+
+@pytest.mark.parametrize("code", ["T2", "00", "05", "51", "55", "61", "91", "96", "A0"])
+def test_design_codes_are_present(code):
+    assert code in load().codes
