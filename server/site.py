@@ -95,6 +95,7 @@ def build_site(library: Library, env: jinja2.Environment | None = None) -> Site:
         for url, template, context in _routes(library, lang):
             html = render(env, library, lang, url, template, **context)
             pages[url] = _page(html.encode(), "text/html")
+        pages[f"/{lang}/search-index.json"] = _page(_search_index(library, lang), "application/json")
         pages[f"/{lang}/manifest.webmanifest"] = _page(
             _manifest(library, lang), "application/manifest+json"
         )
@@ -113,6 +114,7 @@ def _routes(library: Library, lang: str):
     """(url, template, context) for every page in one language."""
     yield f"/{lang}", "home.html", {}
     yield f"/{lang}/offline", "offline.html", {}
+    yield f"/{lang}/search", "search.html", {}
     for code in library.codes.values():
         flow = library.flows.get(code.flow) if code.flow else None
         yield f"/{lang}/codes/{code.code}", "code.html", {"code": code, "flow": flow}
@@ -130,6 +132,40 @@ def _routes(library: Library, lang: str):
     yield f"/{lang}/checklists", "checklists.html", {}
     for checklist in library.checklists.values():
         yield f"/{lang}/checklists/{checklist.id}", "checklist.html", {"checklist": checklist}
+
+
+def _search_index(library: Library, lang: str) -> bytes:
+    """What the phone searches offline: per guide its url, words to match, and what to show."""
+    t = Translator(library.strings, lang).text
+    entries = []
+    for code in library.codes.values():
+        flow = library.flows.get(code.flow) if code.flow else None
+        words = [t(code.summary), *(t(c.title) for c in code.causes)]
+        if flow:
+            words += [t(step.title) for step in flow.steps]
+        entries.append({
+            "url": f"/{lang}/codes/{code.code}",
+            "kind": code.kind,
+            "code": code.code.lower(),
+            "title": t(code.title),
+            "summary": t(code.summary),
+            "keys": [k.lower() for k in getattr(code.keywords, lang)],
+            "text": " ".join(words).lower(),
+        })
+    for checklist in library.checklists.values():
+        entries.append({
+            "url": f"/{lang}/checklists/{checklist.id}",
+            "kind": "checklist",
+            "code": "",
+            "title": t(checklist.title),
+            "summary": t(checklist.intro),
+            "keys": [],
+            "text": " ".join(t(item.title) for item in checklist.items).lower(),
+        })
+    # The title is shown as written but matched lower-cased: the phone lower-cases the query.
+    for entry in entries:
+        entry["title_lc"] = entry["title"].lower()
+    return json.dumps(entries, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _manifest(library: Library, lang: str) -> bytes:

@@ -7,7 +7,7 @@ pytestmark = pytest.mark.browser
 
 
 def wait_offline_ready(page):
-    """Wait until the service worker controls the page and has precached everything."""
+    """Wait until the service worker is active and has precached everything."""
     page.evaluate("navigator.serviceWorker.ready")
     page.wait_for_function(
         """async () => {

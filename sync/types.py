@@ -1,0 +1,194 @@
+"""The wire types: every event a device records, and the bodies of the sync API.
+
+One definition of each, shared by the server, the forwarder, the tests and the published JSON
+Schema. Every record is an immutable event named by the device (a UUIDv7), so storing one twice
+is a no-op and the same id with other content is a conflict.
+"""
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+# UUIDv7: made on the device, time-ordered, so ids sort by when they were made.
+EventId = Annotated[
+    str, msgspec.Meta(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+]
+DeviceId = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
+Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+Slug = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$", max_length=40)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
+Note = Annotated[str, msgspec.Meta(max_length=2000)]
+Blobs = Annotated[list[Sha256], msgspec.Meta(max_length=20)]
+
+MAX_BATCH = 500
+
+
+class Wire(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """Unknown fields are an error: a device on a newer version must not lose data silently."""
+
+
+# ---- payloads ---------------------------------------------------------------------------------
+
+
+class IncidentOpenedPayload(Wire):
+    code: Slug  # the error code on the terminal, e.g. "T2" or "51"
+    terminal: Name  # the terminal's name from the shop's list, or free text
+    occurred_at: datetime
+    note: Note = ""
+
+
+class IncidentStepPayload(Wire):
+    incident: EventId  # the id of the incident.opened event
+    flow: Slug
+    step: Slug
+    answer: Literal["fixed", "not_fixed", "cant_check"]
+    note: Note = ""
+
+
+class IncidentNotedPayload(Wire):
+    incident: EventId
+    note: Note = ""
+
+
+class IncidentClosedPayload(Wire):
+    incident: EventId
+    outcome: Literal["resolved", "escalated"]
+    step: Slug | None = None  # resolved at this step, or escalated from it
+    support: Slug | None = None  # the support card the cashier called from
+    note: Note = ""
+
+
+class ChecklistItemResult(Wire):
+    item: Slug
+    result: Literal["ok", "problem", "na"]
+    note: Note = ""
+    photo: Sha256 | None = None
+
+
+class ChecklistCompletedPayload(Wire):
+    checklist: Slug
+    period: date  # the first day of the period the run covers (the day, week, month or quarter)
+    items: Annotated[list[ChecklistItemResult], msgspec.Meta(min_length=1, max_length=100)]
+    signed_by: Name
+
+
+class MaintenanceLoggedPayload(Wire):
+    terminal: Name
+    kind: Slug
+    done_at: datetime
+    fields: dict[Slug, Annotated[str, msgspec.Meta(max_length=200)]] = {}
+    note: Note = ""
+
+
+# ---- events -----------------------------------------------------------------------------------
+
+
+class EventBase(Wire, tag_field="type"):
+    id: EventId
+    device: DeviceId  # the device names itself at first start, before it is enrolled
+    at: datetime  # the device's clock when the event was recorded
+    recorded_by: Name
+    shop: int | None = None  # unknown until the device is enrolled; the token's shop then
+    blobs: Blobs = []  # sha256 of every photo the event names
+
+
+class IncidentOpened(EventBase, tag="incident.opened", kw_only=True):
+    payload: IncidentOpenedPayload
+
+
+class IncidentStep(EventBase, tag="incident.step", kw_only=True):
+    payload: IncidentStepPayload
+
+
+class IncidentNoted(EventBase, tag="incident.noted", kw_only=True):
+    payload: IncidentNotedPayload
+
+
+class IncidentClosed(EventBase, tag="incident.closed", kw_only=True):
+    payload: IncidentClosedPayload
+
+
+class ChecklistCompleted(EventBase, tag="checklist.completed", kw_only=True):
+    payload: ChecklistCompletedPayload
+
+
+class MaintenanceLogged(EventBase, tag="maintenance.logged", kw_only=True):
+    payload: MaintenanceLoggedPayload
+
+
+Event = IncidentOpened | IncidentStep | IncidentNoted | IncidentClosed | ChecklistCompleted | MaintenanceLogged
+EVENT_TYPES = {cls.__struct_config__.tag: cls for cls in Event.__args__}
+
+event_decoder = msgspec.json.Decoder(Event)
+
+
+def event_schema() -> dict:
+    """The JSON Schema of an event, as published for devices to check what they record."""
+    return msgspec.json.schema(Event)
+
+
+# ---- the sync API's bodies --------------------------------------------------------------------
+
+EnrollCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9-]{6,64}$")]
+
+
+class EnrollRequest(Wire):
+    code: EnrollCode  # the one-time enrollment code, typed or from a scanned QR code's URL
+    device: DeviceId
+    name: Name  # what the shop calls this phone, e.g. "till 1 phone"
+
+
+class ShopInfo(Wire):
+    id: int
+    name: str
+
+
+class EnrollResponse(Wire):
+    token: str  # a bearer token for this device and shop; the server keeps only its hash
+    shop: ShopInfo
+    device: DeviceId
+
+
+class PushRequest(Wire):
+    # Raw: each event is decoded on its own, so one bad event is rejected with its reason while
+    # the rest of the batch is still stored.
+    events: Annotated[list[msgspec.Raw], msgspec.Meta(max_length=MAX_BATCH)]
+
+
+EventStatus = Literal["stored", "duplicate", "conflict", "rejected"]
+
+
+class EventResult(Wire):
+    id: str | None  # None when the event was too broken to have a readable id
+    status: EventStatus
+    reason: str | None = None
+    missing: list[Sha256] = []  # blobs the server lacks: send them, then push the event again
+
+
+class PushResponse(Wire):
+    results: list[EventResult]
+
+
+class TerminalInfo(Wire):
+    id: int
+    name: str
+    model: str | None = None
+
+
+class ChecklistSchedule(Wire):
+    id: str
+    frequency: Literal["daily", "weekly", "monthly", "quarterly"]
+    weekday: int | None = None
+    day: int | None = None
+    month_of_quarter: int | None = None
+
+
+class PullResponse(Wire):
+    shop: ShopInfo
+    device: DeviceId
+    terminals: list[TerminalInfo]
+    staff: list[str]
+    checklists: list[ChecklistSchedule]
+    content_version: str
+    held: list[EventId]  # ids of this device's events the server holds, newest first, capped
