@@ -30,6 +30,148 @@ def m001_shops(db: Database) -> None:
     )
 
 
+@migrations()
+def m002_sync(db: Database) -> None:
+    """Devices and their tokens, the event log, blobs, and the read views kept from the events."""
+    # One statement at a time: executescript() would COMMIT the migration's transaction first.
+    for statement in SYNC_SCHEMA.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+
+
+SYNC_SCHEMA = """
+-- One-time enrollment codes; only the sha256 of the (high-entropy) code is kept.
+CREATE TABLE enroll_codes (
+    code_hash TEXT PRIMARY KEY,
+    shop_id INTEGER NOT NULL REFERENCES shops(id),
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used_at TEXT,
+    used_by TEXT
+);
+-- A device names itself (a UUID) at first start; enrollment binds it to one shop.
+CREATE TABLE devices (
+    id TEXT PRIMARY KEY,
+    shop_id INTEGER NOT NULL REFERENCES shops(id),
+    name TEXT NOT NULL,
+    enrolled_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+CREATE INDEX devices_shop ON devices(shop_id);
+-- Bearer tokens: only the sha256 is kept; a token is dead once revoked_at is set.
+CREATE TABLE tokens (
+    token_hash TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL REFERENCES devices(id),
+    shop_id INTEGER NOT NULL REFERENCES shops(id),
+    issued_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+CREATE INDEX tokens_device ON tokens(device_id);
+-- The log: every event as stored, in the server's own receive order (seq, the forwarder's
+-- cursor). body is the canonical JSON of the event, hash its sha256.
+CREATE TABLE events (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    shop_id INTEGER NOT NULL REFERENCES shops(id),
+    device TEXT NOT NULL,
+    pushed_by TEXT NOT NULL,
+    at TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    incident TEXT,
+    photos INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    received_at TEXT NOT NULL
+);
+CREATE INDEX events_device ON events(shop_id, device, seq);
+CREATE INDEX events_incident ON events(incident) WHERE incident IS NOT NULL;
+-- The same event id pushed with other content: the stored one is kept, the other noted here.
+CREATE TABLE conflicts (
+    id INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL,
+    shop_id INTEGER NOT NULL,
+    pushed_by TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    body TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    UNIQUE (event_id, hash)
+);
+-- Blobs a shop has sent; the file is data/blobs/<sha[:2]>/<sha[2:]>, shared by content.
+CREATE TABLE blobs (
+    sha256 TEXT NOT NULL,
+    shop_id INTEGER NOT NULL REFERENCES shops(id),
+    size INTEGER NOT NULL,
+    media_type TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (sha256, shop_id)
+);
+-- Read views, kept from the events in the same transaction.
+CREATE TABLE incidents (
+    id TEXT PRIMARY KEY,
+    shop_id INTEGER NOT NULL REFERENCES shops(id),
+    device TEXT NOT NULL,
+    code TEXT NOT NULL,
+    terminal TEXT NOT NULL,
+    opened_at TEXT NOT NULL,
+    note TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('open', 'resolved', 'escalated')),
+    closed_at TEXT,
+    resolved_at_step TEXT,
+    escalated_at_step TEXT,
+    support TEXT,
+    steps_count INTEGER NOT NULL,
+    photos_count INTEGER NOT NULL,
+    last_event_at TEXT NOT NULL
+);
+CREATE INDEX incidents_shop ON incidents(shop_id, opened_at);
+CREATE INDEX incidents_code ON incidents(code, opened_at);
+CREATE INDEX incidents_opened ON incidents(opened_at);
+CREATE TABLE incident_steps (
+    id TEXT PRIMARY KEY,
+    incident TEXT NOT NULL,
+    shop_id INTEGER NOT NULL REFERENCES shops(id),
+    flow TEXT NOT NULL,
+    step TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    note TEXT NOT NULL,
+    at TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    photos_count INTEGER NOT NULL
+);
+CREATE INDEX incident_steps_incident ON incident_steps(incident, at);
+CREATE INDEX incident_steps_shop ON incident_steps(shop_id, flow, step);
+CREATE TABLE checklist_runs (
+    id TEXT PRIMARY KEY,
+    shop_id INTEGER NOT NULL REFERENCES shops(id),
+    device TEXT NOT NULL,
+    checklist TEXT NOT NULL,
+    period TEXT NOT NULL,
+    signed_by TEXT NOT NULL,
+    completed_at TEXT NOT NULL,
+    items_count INTEGER NOT NULL,
+    problems_count INTEGER NOT NULL,
+    photos_count INTEGER NOT NULL
+);
+CREATE INDEX checklist_runs_shop ON checklist_runs(shop_id, checklist, period);
+CREATE TABLE maintenance (
+    id TEXT PRIMARY KEY,
+    shop_id INTEGER NOT NULL REFERENCES shops(id),
+    device TEXT NOT NULL,
+    terminal TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    done_at TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    note TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    photos_count INTEGER NOT NULL
+);
+CREATE INDEX maintenance_shop ON maintenance(shop_id, terminal, done_at);
+CREATE INDEX maintenance_done ON maintenance(done_at);
+"""
+
+
 def connect(path: Path | str) -> Database:
     """Open (or create) the database file with the pragmas every connection needs."""
     conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
