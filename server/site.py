@@ -83,6 +83,8 @@ def render(env: jinja2.Environment, library: Library, lang: str, url: str, templ
         t=t,
         tx=t.text,
         library=library,
+        page_id=template.removesuffix(".html"),
+        js_strings={k: getattr(v, lang) for k, v in library.strings.items() if k.startswith("js.")},
         **context,
     )
 
@@ -115,6 +117,8 @@ def _routes(library: Library, lang: str):
     yield f"/{lang}", "home.html", {}
     yield f"/{lang}/offline", "offline.html", {}
     yield f"/{lang}/search", "search.html", {}
+    for name in ("record", "incident", "records", "maintenance"):
+        yield f"/{lang}/{name}", f"{name}.html", {}
     for code in library.codes.values():
         flow = library.flows.get(code.flow) if code.flow else None
         yield f"/{lang}/codes/{code.code}", "code.html", {"code": code, "flow": flow}

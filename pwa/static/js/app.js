@@ -1,6 +1,8 @@
 // Every page loads this module: it registers the service worker, announces offline readiness
 // and updates, and shows whether the phone is online.
 import { Workbox } from "/static/workbox/workbox-window.prod.mjs";
+import { t } from "/static/js/i18n.js";
+import { waiting } from "/static/js/outbox.js";
 
 const body = document.body;
 
@@ -41,7 +43,28 @@ function registerWorker() {
   });
 }
 
+/** Every page says what waits to be synced, so a cashier knows nothing is lost. */
+export async function showOutbox() {
+  const box = document.getElementById("outbox");
+  const { events, photos, rejected } = await waiting();
+  const parts = [events || photos ? t("js.waiting", { events, photos }) : t("js.nothing")];
+  if (rejected) parts.push(t("js.rejected", { count: rejected }));
+  box.textContent = parts.join(" · ");
+  box.classList.toggle("pending", events + photos > 0);
+  box.hidden = false;
+}
+
+async function askPersistentStorage() {
+  // Without this the browser may evict the outbox under storage pressure.
+  if (navigator.storage && navigator.storage.persist && !(await navigator.storage.persisted())) {
+    await navigator.storage.persist();
+  }
+}
+
 showNetwork();
+showOutbox();
+askPersistentStorage();
+window.addEventListener("posaid:outbox", showOutbox);
 window.addEventListener("online", showNetwork);
 window.addEventListener("offline", showNetwork);
 registerWorker();

@@ -1,0 +1,52 @@
+// What every recording form shares: required fields named in the error, the shop's terminals
+// and staff offered as choices, and storage errors shown rather than swallowed.
+import { getAll, getMeta } from "/static/js/db.js";
+import { t } from "/static/js/i18n.js";
+
+export function showError(form, message) {
+  const box = form.querySelector("#form-error") || document.getElementById("form-error");
+  box.textContent = message;
+  box.hidden = !message;
+  if (message) box.focus?.();
+}
+
+/** The first empty required field's label as an error message, or "" when all are filled. */
+export function missingField(form) {
+  for (const input of form.querySelectorAll("[required]")) {
+    if (input.matches(":disabled") || input.type === "radio") continue;  // :disabled covers a disabled fieldset
+    if (!input.value.trim() || !input.checkValidity()) {
+      input.focus();
+      const label = form.querySelector(`label[for="${input.id}"]`);
+      return t("js.err_required", { field: label ? label.textContent.replace(/\s*\*$/, "") : input.name });
+    }
+  }
+  return "";
+}
+
+export function errorMessage(error) {
+  if (error.kind === "quota") return t("js.err_quota");
+  if (error.kind === "undecodable") return error.message;
+  return t("js.err_storage", { message: error.message });
+}
+
+/** Fill the terminal and staff choices from the shop (once enrolled) and from past records. */
+export async function fillChoices() {
+  const shop = await getMeta("shop");
+  const events = await getAll("events");
+  const terminals = new Set((shop?.terminals || []).map((x) => x.name));
+  const staff = new Set(shop?.staff || []);
+  for (const event of events) {
+    if (event.payload.terminal) terminals.add(event.payload.terminal);
+    staff.add(event.recorded_by);
+  }
+  const fill = (id, values) => {
+    const list = document.getElementById(id);
+    if (list) list.replaceChildren(...[...values].map((v) => Object.assign(document.createElement("option"), { value: v })));
+  };
+  fill("terminals", terminals);
+  fill("staff", staff);
+  const who = document.getElementById("f-who");
+  if (who && !who.value) who.value = (await getMeta("me")) || "";
+  const terminal = document.getElementById("f-terminal");
+  if (terminal && !terminal.value && shop?.terminals?.length === 1) terminal.value = shop.terminals[0].name;
+}

@@ -1,0 +1,165 @@
+"""Recording with no network: an incident with photos through the T2 flow, the daily checklist,
+a maintenance entry; all still there after the page is closed and reopened offline."""
+
+import jsonschema
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from sync.types import event_schema
+
+pytestmark = pytest.mark.browser
+
+PAN = "4111 1111 1111 1111"  # a Luhn-valid test card number
+
+
+@pytest.fixture
+def photos(tmp_path):
+    """Two real photos: a large JPEG carrying GPS EXIF, and a PNG screenshot."""
+    big = Image.new("RGB", (3200, 2400), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (31.0, 14.0, 0.0)}  # GPSInfo: where the shop is
+    big.save(tmp_path / "terminal.jpg", exif=exif)
+    Image.new("RGB", (720, 1280), (30, 30, 200)).save(tmp_path / "screen.png")
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8not really a jpeg")
+    return tmp_path
+
+
+def outbox(page) -> list[dict]:
+    return page.evaluate("""async () => {
+        const { getAll } = await import('/static/js/db.js');
+        return (await getAll('events')).map(({ sync, reason, ...event }) => event);
+    }""")
+
+
+def test_record_everything_offline_and_find_it_again(offline_page, live_server, phone, photos):
+    page = offline_page
+    base = live_server.url
+
+    # An incident from the T2 guide, with two photos and a card number in the note.
+    page.goto(base + "/zh/codes/T2")
+    page.get_by_role("link", name="记录这次故障").click()
+    page.wait_for_url("**/zh/record?code=T2")
+    assert page.get_by_label("错误码").input_value() == "T2"
+    page.get_by_label("终端").fill("收银台 1")
+    page.get_by_label("记录人").fill("王芳")
+    page.get_by_label("照片或截图（可多张）").set_input_files([photos / "broken.jpg"])
+    page.get_by_role("alert").filter(has_text="无法读取这张照片：broken.jpg").wait_for()
+    page.get_by_label("照片或截图（可多张）").set_input_files([photos / "terminal.jpg", photos / "screen.png"])
+    page.locator("#f-photos-preview img").nth(1).wait_for()
+    page.get_by_label("备注").fill(f"顾客卡号 {PAN}，订单 20261129001")
+    page.get_by_role("button", name="保存").click()
+    page.wait_for_url("**/zh/incident?id=*")
+
+    page.get_by_role("link", name="继续排查").click()
+    page.wait_for_url("**/zh/codes/T2?incident=*")
+    page.get_by_role("link", name="开始逐步排查").first.click()  # a plain link: carries no incident
+    page.go_back()
+    incident = page.url.split("incident=")[1]
+    page.goto(f"{base}/zh/flows/t2/power?incident={incident}")
+    page.get_by_role("status").filter(has_text="正在记录：T2").wait_for()
+    page.get_by_role("link", name="还没好").click()
+    page.wait_for_url("**/zh/flows/t2/network?incident=*")
+    page.get_by_role("link", name="没法检查").click()
+    page.wait_for_url("**/zh/flows/t2/restart?incident=*")
+    page.get_by_role("link", name="好了").click()
+    page.wait_for_url("**/zh/flows/t2/fixed?incident=*")
+    page.get_by_role("status").filter(has_text="已记录为已解决").wait_for()
+
+    # The daily checklist with one problem item.
+    page.goto(base + "/en/checklists/daily")
+    items = page.locator("li[data-item]")
+    for i in range(items.count()):
+        items.nth(i).get_by_label("OK").check()
+    items.nth(1).get_by_label("Problem").check()
+    items.nth(1).get_by_label("Note").fill("paper roll nearly empty")
+    items.nth(1).get_by_label("Photo (optional)").set_input_files(photos / "screen.png")
+    assert items.nth(1).get_by_role("link", name="Log maintenance").is_visible()
+    page.get_by_role("status").filter(has_text="Draft saved on this phone.").wait_for()
+    page.reload()  # the draft survives
+    expect(items.nth(1).get_by_label("Problem")).to_be_checked()
+    expect(items.nth(1).get_by_label("Note")).to_have_value("paper roll nearly empty")
+    page.get_by_label("Recorded by").fill("Li Na")
+    page.get_by_role("button", name="Complete the checklist").click()
+    page.get_by_role("status").filter(has_text="Completed and saved.").wait_for()
+    assert page.locator("[data-due]").inner_text() == "Done for this period"
+
+    # A maintenance entry with the kind's own fields.
+    page.goto(base + "/en/maintenance?kind=software-update")
+    page.get_by_label("Terminal", exact=True).fill("Till 1")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("alert").filter(has_text="Please fill in:").wait_for()
+    page.locator("fieldset[data-kind=software-update] input").nth(0).fill("1.2.0")
+    page.locator("fieldset[data-kind=software-update] input").nth(1).fill("1.3.1")
+    page.get_by_label("Recorded by").fill("Li Na")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/en/records")
+
+    # Close the page; open a new one, still offline.
+    page.close()
+    page = phone.new_page()
+    page.goto(base + "/en/records")
+    incidents = page.locator("#list-incidents li")
+    incidents.first.wait_for()
+    assert incidents.count() == 1
+    assert "T2 · 收银台 1" in incidents.first.inner_text()
+    assert "Resolved" in incidents.first.inner_text()
+    assert "2 photos" in incidents.first.inner_text()
+    assert "daily" in page.locator("#list-runs").inner_text()
+    assert "1 problems" in page.locator("#list-runs").inner_text()
+    assert "software-update" in page.locator("#list-maintenance").inner_text()
+    assert "waiting to sync" in page.locator("#outbox").inner_text()
+
+    incidents.first.get_by_role("link").click()
+    page.wait_for_url("**/en/incident?id=*")
+    page.locator("[data-fact=photos] img").nth(1).wait_for()
+    sizes = page.evaluate("() => [...document.querySelectorAll('[data-fact=photos] img')].map(i => [i.naturalWidth, i.naturalHeight, i.complete])")
+    assert sorted(sizes) == [[720, 1280, True], [1600, 1200, True]]
+    note = page.locator("[data-fact=note]").inner_text()
+    assert "411111******1111" in note.replace(" ", "") and PAN not in note
+    assert "20261129001" in note
+    steps = page.locator("[data-fact=steps] li").all_inner_texts()
+    assert steps == ["power: Not fixed", "network: Can't check", "restart: Fixed"]
+
+    events = outbox(page)
+    assert sorted(e["type"] for e in events) == sorted([
+        "incident.opened", "incident.step", "incident.step", "incident.step", "incident.closed",
+        "checklist.completed", "maintenance.logged",
+    ])
+    schema = event_schema()
+    for event in events:
+        jsonschema.validate(event, schema)
+    opened = next(e for e in events if e["type"] == "incident.opened")
+    assert len(opened["blobs"]) == 2
+    # The stored photos were re-encoded on the phone: JPEG, no EXIF (so no location).
+    blobs = page.evaluate("""async () => {
+        const { getAll } = await import('/static/js/db.js');
+        const out = [];
+        for (const b of await getAll('blobs')) {
+            const bytes = new Uint8Array(await b.blob.arrayBuffer());
+            const text = String.fromCharCode(...bytes.slice(0, 4096));
+            out.push({ type: b.type, exif: text.includes('Exif'), start: [bytes[0], bytes[1]] });
+        }
+        return out;
+    }""")
+    # The checklist's photo is the same screenshot: named by its hash, it is stored once.
+    run = next(e for e in events if e["type"] == "checklist.completed")
+    assert run["blobs"] and set(run["blobs"]) <= set(opened["blobs"])
+    assert len(blobs) == 2
+    assert all(b["type"] == "image/jpeg" and b["start"] == [0xFF, 0xD8] and not b["exif"] for b in blobs)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("card 4111111111111111 declined", "card 411111******1111 declined"),
+    ("4111 1111 1111 1111", "4111 11** **** 1111"),
+    ("6222-0212-3456-7890-1", "6222-0212-3456-7890-1"),  # fails Luhn: an order number
+    ("order 20261129001", "order 20261129001"),
+    ("４１１１１１１１１１１１１１１１", "４１１１１１******１１１１"),
+])
+def test_phone_masks_card_numbers_like_the_server(offline_page, live_server, text, expected):
+    from sync.pan import mask_pans
+
+    masked = offline_page.evaluate(
+        "async (text) => (await import('/static/js/mask.js')).maskPans(text)", text)
+    assert masked == expected
+    assert mask_pans(text) == expected
