@@ -12,12 +12,14 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from content.load import DEFAULT_ROOT, Library, load
-from server import pages
+from server import api, pages
 from server.db import Store
 from server.errors import handle_exception
 from server.headers import add_security_headers
+from server.openapi import COMPONENTS
 from server.settings import Settings
 from server.site import STATIC, build_site, environment
+from sync.blobs import BlobStore
 
 
 class Health(msgspec.Struct):
@@ -45,12 +47,16 @@ def create_app(settings: Settings, library: Library | None = None) -> Litestar:
     data = Path(settings.data)
     data.mkdir(parents=True, exist_ok=True)
     store = Store(data / "posaid.db")
+    blobs = BlobStore(data / "blobs", settings.max_blob_bytes)
     env = environment()
     site = build_site(library, env)
-    state = State({"settings": settings, "library": library, "store": store, "env": env, "site": site})
+    state = State(
+        {"settings": settings, "library": library, "store": store, "blobs": blobs, "env": env, "site": site}
+    )
     return Litestar(
         route_handlers=[
             healthz,
+            api.router,
             pages.page,
             pages.service_worker,
             create_static_files_router(
@@ -66,6 +72,7 @@ def create_app(settings: Settings, library: Library | None = None) -> Litestar:
             version="1",
             path="/schema",
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
+            components=COMPONENTS,
         ),
         on_shutdown=[store.close],
         logging_config=None,

@@ -1,4 +1,4 @@
-"""The `posaid` command: serve the app, check the content."""
+"""The `posaid` command: serve the app, check the content, manage shops, codes and devices."""
 
 import errno
 import socket
@@ -58,6 +58,7 @@ def _bind(host: str, port: int) -> socket.socket:
 @click.option("--keyfile", help="TLS private key, PEM [POSAID_KEYFILE].")
 @click.option("--content", help="Content folder [POSAID_CONTENT; the bundled content].")
 @click.option("--demo/--no-demo", default=None, help="Create a demo shop to try everything [POSAID_DEMO].")
+@click.option("--max-blob-bytes", type=int, help="Largest photo a device may upload [POSAID_MAX_BLOB_BYTES; 15 MiB].")
 def serve(**flags) -> None:
     """Start the server."""
     import uvicorn
@@ -119,3 +120,110 @@ def content_check(root: Path | None) -> None:
         f"content ok: {len(library.codes)} codes, {len(library.flows)} flows, "
         f"{len(library.checklists)} checklists, version {library.version}"
     )
+
+
+DATA_OPTION = click.option("--data", help="Folder for the database and blobs [POSAID_DATA; ./var].")
+
+
+def _store(data: str | None):
+    """The database of the data folder `serve` would use (safe beside a running server: WAL)."""
+    from server.db import Store
+
+    try:
+        settings = Settings.load(data=data)
+    except SettingsError as exc:
+        _fail(str(exc))
+    _check_data_dir(Path(settings.data))
+    return Store(Path(settings.data) / "posaid.db")
+
+
+@main.group()
+def shops() -> None:
+    """Shops: each has its devices, terminals, staff and records."""
+
+
+@shops.command("add")
+@click.argument("name")
+@DATA_OPTION
+def shops_add(name: str, data: str | None) -> None:
+    """Add a shop called NAME; prints its id."""
+    from server.db import now
+
+    if not name.strip():
+        _fail("NAME: give the shop a name")
+    with _store(data).write() as db:
+        shop_id = db["shops"].insert({"name": name.strip(), "created_at": now()}).last_pk
+    click.echo(shop_id)
+
+
+@shops.command("list")
+@DATA_OPTION
+def shops_list(data: str | None) -> None:
+    """Every shop: id, name and its enrolled (not revoked) devices."""
+    with _store(data).read() as db:
+        rows = db.execute(
+            "SELECT s.id, s.name, count(d.id) FROM shops s LEFT JOIN devices d "
+            "ON d.shop_id = s.id AND d.revoked_at IS NULL GROUP BY s.id ORDER BY s.id"
+        ).fetchall()
+    for shop_id, name, devices in rows:
+        click.echo(f"{shop_id}\t{name}\t{devices} device{'s' if devices != 1 else ''}")
+
+
+@main.group()
+def codes() -> None:
+    """One-time enrollment codes for phones and hubs."""
+
+
+@codes.command("issue")
+@click.argument("shop", type=int)
+@click.option("--base", default="http://127.0.0.1:8000", show_default=True, help="The server's address as phones reach it.")
+@click.option("--hours", type=click.FloatRange(min=0, min_open=True), default=24, show_default=True, help="How long the code works.")
+@DATA_OPTION
+def codes_issue(shop: int, base: str, hours: float, data: str | None) -> None:
+    """Issue a one-time code for SHOP (its id) and the URL that opens the enrollment page with it."""
+    from server.auth import enroll_url, issue_code
+
+    try:
+        with _store(data).write() as db:
+            code, expires = issue_code(db, shop, hours)
+    except LookupError as exc:
+        _fail(f"SHOP {shop}: {exc} (see `posaid shops list`)")
+    click.echo(f"code: {code}")
+    click.echo(f"url: {enroll_url(base, code)}")
+    click.echo(f"works once, until {expires}")
+
+
+@main.group()
+def devices() -> None:
+    """Enrolled devices (phones and hubs)."""
+
+
+@devices.command("list")
+@click.option("--shop", type=int, help="Only this shop's devices.")
+@DATA_OPTION
+def devices_list(shop: int | None, data: str | None) -> None:
+    """Every device: id, shop, name, when enrolled, and whether revoked."""
+    where, params = ("WHERE shop_id = ?", [shop]) if shop is not None else ("", [])
+    with _store(data).read() as db:
+        rows = db.execute(
+            f"SELECT id, shop_id, name, enrolled_at, revoked_at FROM devices {where} ORDER BY enrolled_at", params
+        ).fetchall()
+    for device_id, shop_id, name, enrolled_at, revoked_at in rows:
+        state = f"revoked {revoked_at}" if revoked_at else "active"
+        click.echo(f"{device_id}\tshop {shop_id}\t{name}\tenrolled {enrolled_at}\t{state}")
+
+
+@devices.command("revoke")
+@click.argument("device")
+@DATA_OPTION
+def devices_revoke(device: str, data: str | None) -> None:
+    """Revoke DEVICE (its id): its tokens stop working at once; it can enroll again with a new code."""
+    from server.auth import revoke_device
+    from server.db import now
+
+    try:
+        with _store(data).write() as db:
+            count = revoke_device(db, device, now())
+    except LookupError as exc:
+        _fail(f"DEVICE {device}: {exc} (see `posaid devices list`)")
+    click.echo(f"revoked device {device} ({count} token{'s' if count != 1 else ''})")

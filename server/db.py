@@ -4,6 +4,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -170,6 +171,11 @@ CREATE TABLE maintenance (
 CREATE INDEX maintenance_shop ON maintenance(shop_id, terminal, done_at);
 CREATE INDEX maintenance_done ON maintenance(done_at);
 """
+
+
+def now() -> str:
+    """The time to record, as UTC text that sorts (the form every *_at column holds)."""
+    return datetime.now(UTC).isoformat()
 
 
 def connect(path: Path | str) -> Database:

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 import msgspec
 
 Port = Annotated[int, msgspec.Meta(ge=0, le=65535)]
+Bytes = Annotated[int, msgspec.Meta(ge=1)]
 
 
 class SettingsError(ValueError):
@@ -24,6 +25,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     keyfile: str | None = None
     content: str | None = None
     demo: bool = False
+    max_blob_bytes: Bytes = 15 * 1024 * 1024  # the largest photo a device may upload
 
     @classmethod
     def load(cls, env: Mapping[str, str] = os.environ, **flags) -> "Settings":
@@ -48,5 +50,5 @@ def _name_the_setting(message: str) -> str:
     if " - at `$." in message:
         text, _, field = message.rpartition(" - at `$.")
         field = field.rstrip("`")
-        return f"--{field} / POSAID_{field.upper()}: {text}"
+        return f"--{field.replace('_', '-')} / POSAID_{field.upper()}: {text}"
     return message

@@ -192,3 +192,12 @@ class PullResponse(Wire):
     checklists: list[ChecklistSchedule]
     content_version: str
     held: list[EventId]  # ids of this device's events the server holds, newest first, capped
+
+
+class BlobStatus(Wire):
+    """The answer to a blob upload: the bytes the server holds, and whether the blob is complete."""
+
+    sha256: Sha256
+    offset: int  # resume from here when not complete
+    complete: bool
+    media_type: str | None = None  # image/jpeg, image/png or image/webp once complete

@@ -28,3 +28,10 @@ def test_bad_values_name_the_setting(env, message):
     with pytest.raises(SettingsError) as error:
         Settings.load(env=env)
     assert str(error.value).startswith(message)
+
+
+def test_blob_cap_from_the_environment():
+    assert Settings.load(env={}).max_blob_bytes == 15 * 1024 * 1024
+    assert Settings.load(env={"POSAID_MAX_BLOB_BYTES": "60000000"}).max_blob_bytes == 60_000_000
+    with pytest.raises(SettingsError, match="--max-blob-bytes / POSAID_MAX_BLOB_BYTES: Expected `int` >= 1"):
+        Settings.load(env={"POSAID_MAX_BLOB_BYTES": "0"})
