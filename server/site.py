@@ -84,7 +84,6 @@ def render(env: jinja2.Environment, library: Library, lang: str, url: str, templ
         tx=t.text,
         library=library,
         page_id=template.removesuffix(".html"),
-        js_strings={k: getattr(v, lang) for k, v in library.strings.items() if k.startswith("js.")},
         **context,
     )
 
@@ -98,6 +97,10 @@ def build_site(library: Library, env: jinja2.Environment | None = None) -> Site:
             html = render(env, library, lang, url, template, **context)
             pages[url] = _page(html.encode(), "text/html")
         pages[f"/{lang}/search-index.json"] = _page(_search_index(library, lang), "application/json")
+        # Strings the scripts show, fetched once (from the precache offline) rather than repeated
+        # in every page.
+        js_strings = {k: getattr(v, lang) for k, v in library.strings.items() if k.startswith("js.")}
+        pages[f"/{lang}/strings.json"] = _page(json.dumps(js_strings, ensure_ascii=False).encode(), "application/json")
         pages[f"/{lang}/manifest.webmanifest"] = _page(
             _manifest(library, lang), "application/manifest+json"
         )
@@ -117,22 +120,13 @@ def _routes(library: Library, lang: str):
     yield f"/{lang}", "home.html", {}
     yield f"/{lang}/offline", "offline.html", {}
     yield f"/{lang}/search", "search.html", {}
-    for name in ("record", "incident", "records", "maintenance"):
+    for name in ("record", "incident", "records", "maintenance", "enroll"):
         yield f"/{lang}/{name}", f"{name}.html", {}
     for code in library.codes.values():
         flow = library.flows.get(code.flow) if code.flow else None
         yield f"/{lang}/codes/{code.code}", "code.html", {"code": code, "flow": flow}
     for flow in library.flows.values():
-        code = library.codes[flow.code]
-        for number, step in enumerate(flow.steps, start=1):
-            yield f"/{lang}/flows/{flow.id}/{step.id}", "step.html", {
-                "flow": flow, "code": code, "step": step, "number": number,
-            }
-        yield f"/{lang}/flows/{flow.id}/fixed", "fixed.html", {"flow": flow, "code": code}
-        for card in flow.support:
-            yield f"/{lang}/flows/{flow.id}/support/{card.id}", "support.html", {
-                "flow": flow, "code": code, "card": card,
-            }
+        yield f"/{lang}/flows/{flow.id}", "flow.html", {"flow": flow, "code": library.codes[flow.code]}
     yield f"/{lang}/checklists", "checklists.html", {}
     for checklist in library.checklists.values():
         yield f"/{lang}/checklists/{checklist.id}", "checklist.html", {"checklist": checklist}
@@ -151,6 +145,7 @@ def _search_index(library: Library, lang: str) -> bytes:
             "url": f"/{lang}/codes/{code.code}",
             "kind": code.kind,
             "code": code.code.lower(),
+            "flow": code.flow,
             "title": t(code.title),
             "summary": t(code.summary),
             "keys": [k.lower() for k in getattr(code.keywords, lang)],

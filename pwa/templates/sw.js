@@ -27,3 +27,13 @@ workbox.routing.setCatchHandler(async ({ request, url }) => {
 self.addEventListener("message", (event) => {
   if (event.data && event.data.type === "SKIP_WAITING") self.skipWaiting();
 });
+
+// Background Sync: when the browser says the network is back, ask any open page to sync (the
+// sync engine lives with the pages; with none open, the next app start syncs).
+self.addEventListener("sync", (event) => {
+  if (event.tag !== "posaid-outbox") return;
+  event.waitUntil((async () => {
+    const pages = await self.clients.matchAll({ type: "window" });
+    for (const page of pages) page.postMessage({ type: "SYNC" });
+  })());
+});

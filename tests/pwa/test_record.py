@@ -52,19 +52,15 @@ def test_record_everything_offline_and_find_it_again(offline_page, live_server, 
     page.wait_for_url("**/zh/incident?id=*")
 
     page.get_by_role("link", name="继续排查").click()
-    page.wait_for_url("**/zh/codes/T2?incident=*")
-    page.get_by_role("link", name="开始逐步排查").first.click()  # a plain link: carries no incident
-    page.go_back()
-    incident = page.url.split("incident=")[1]
-    page.goto(f"{base}/zh/flows/t2/power?incident={incident}")
+    page.wait_for_url("**/zh/flows/t2?incident=*")
     page.get_by_role("status").filter(has_text="正在记录：T2").wait_for()
     page.get_by_role("link", name="还没好").click()
-    page.wait_for_url("**/zh/flows/t2/network?incident=*")
+    page.wait_for_url("**/zh/flows/t2?incident=*#step-network")
     page.get_by_role("link", name="没法检查").click()
-    page.wait_for_url("**/zh/flows/t2/restart?incident=*")
+    page.wait_for_url("**#step-restart")
     page.get_by_role("link", name="好了").click()
-    page.wait_for_url("**/zh/flows/t2/fixed?incident=*")
-    page.get_by_role("status").filter(has_text="已记录为已解决").wait_for()
+    page.wait_for_url("**#fixed")
+    expect(page.get_by_text("已记录为已解决")).to_be_visible()
 
     # The daily checklist with one problem item.
     page.goto(base + "/en/checklists/daily")
@@ -163,3 +159,32 @@ def test_phone_masks_card_numbers_like_the_server(offline_page, live_server, tex
         "async (text) => (await import('/static/js/mask.js')).maskPans(text)", text)
     assert masked == expected
     assert mask_pans(text) == expected
+
+
+def test_escalate_from_a_support_card_with_the_summary_to_read_out(offline_page, live_server):
+    page = offline_page
+    page.goto(live_server.url + "/en/flows/t2")
+    page.get_by_role("link", name="Record this incident").click()
+    page.wait_for_url("**/en/record?code=T2&flow=t2")
+    page.get_by_label("Terminal", exact=True).fill("Till 3")
+    page.get_by_label("Recorded by").fill("Zhou")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/en/flows/t2?incident=*")
+    while "#call-" not in page.url:
+        before = page.url
+        page.get_by_role("link", name="Not fixed").click()
+        page.wait_for_function("(before) => location.href !== before", arg=before)
+    summary = page.locator("#flow-incident")
+    expect(summary).to_be_visible()
+    expect(summary.locator("[data-fact=code]")).to_have_text("T2")
+    expect(summary.locator("[data-fact=terminal]")).to_have_text("Till 3")
+    expect(summary.locator("[data-fact=status]")).to_have_text("Open")
+    assert summary.locator("[data-fact=steps] li").count() >= 8
+    page.get_by_role("button", name="Called them: record as escalated").click()
+    expect(summary.locator("[data-fact=status]")).to_have_text("Escalated")
+    closed = page.evaluate("""async () => {
+        const { getAll } = await import('/static/js/db.js');
+        return (await getAll('events')).filter(e => e.type === 'incident.closed').map(e => e.payload);
+    }""")
+    assert len(closed) == 1
+    assert closed[0]["outcome"] == "escalated" and closed[0]["support"] and closed[0]["step"]

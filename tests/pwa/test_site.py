@@ -19,7 +19,7 @@ def test_precache_holds_every_page_and_asset():
     site = build_site(load())
     precache = precache_of(site)
     assert set(site.pages) <= set(precache)
-    for needed in ["/zh/codes/T2", "/en/codes/T2", "/zh/flows/t2/power", "/static/js/app.js",
+    for needed in ["/zh/codes/T2", "/en/codes/T2", "/zh/flows/t2", "/static/js/app.js",
                    "/static/css/app.css", "/static/workbox/workbox-precaching.prod.js",
                    "/static/icons/icon-192.png", "/en/manifest.webmanifest", "/zh/offline"]:
         assert needed in precache, needed

@@ -1,36 +1,57 @@
 // Every page loads this module: it registers the service worker, announces offline readiness
-// and updates, and shows whether the phone is online.
+// and updates, shows whether the phone is online and what waits to sync, and starts syncing.
+// The status elements are made here rather than in every page, which keeps the precache small.
 import { Workbox } from "/static/workbox/workbox-window.prod.mjs";
-import { t } from "/static/js/i18n.js";
+import { getMeta } from "/static/js/db.js";
+import { formatWhen, lang, t } from "/static/js/i18n.js";
 import { waiting } from "/static/js/outbox.js";
+import { startSync, syncNow } from "/static/js/sync.js";
 
-const body = document.body;
+function element(tag, attributes = {}, ...children) {
+  const el = Object.assign(document.createElement(tag), attributes);
+  el.append(...children);
+  return el;
+}
+
+const header = document.querySelector("header.bar");
+const net = element("span", { id: "net", className: "net", role: "status" });
+net.setAttribute("role", "status");
+header.querySelector(".lang").before(net);
+const reload = element("button", { type: "button", id: "update-reload", textContent: t("js.sw_reload") });
+const banner = element("div", { id: "update", className: "banner", hidden: true },
+  element("span", { textContent: t("js.sw_update_ready") }), reload);
+banner.setAttribute("role", "alert");
+const toast = element("div", { id: "toast", className: "toast", hidden: true });
+toast.setAttribute("role", "status");
+const outboxText = element("span", { id: "outbox-text" });
+outboxText.setAttribute("role", "status");
+const syncButton = element("button", { type: "button", id: "sync-now", className: "link-button", hidden: true, textContent: t("js.sync_now") });
+const enrollLink = element("a", { id: "enroll-link", href: `/${lang}/enroll`, hidden: true, textContent: t("js.enroll_title") });
+const outbox = element("div", { id: "outbox", className: "outbox", hidden: true }, outboxText, syncButton, enrollLink);
+header.after(banner, outbox);
+document.body.append(toast);
 
 function showToast(text) {
-  const toast = document.getElementById("toast");
   toast.textContent = text;
   toast.hidden = false;
   setTimeout(() => { toast.hidden = true; }, 6000);
 }
 
 function showNetwork() {
-  const net = document.getElementById("net");
   const online = navigator.onLine;
-  net.textContent = online ? body.dataset.msgOnline : body.dataset.msgOffline;
+  net.textContent = online ? t("js.net_online") : t("js.net_offline");
   net.classList.toggle("offline", !online);
-  net.hidden = false;
 }
 
 function registerWorker() {
   if (!("serviceWorker" in navigator)) return;
   const wb = new Workbox("/sw.js");
   wb.addEventListener("installed", (event) => {
-    if (!event.isUpdate) showToast(body.dataset.msgOfflineReady);
+    if (!event.isUpdate) showToast(t("js.sw_offline_ready"));
   });
   wb.addEventListener("waiting", () => {
-    const banner = document.getElementById("update");
     banner.hidden = false;
-    document.getElementById("update-reload").addEventListener("click", () => {
+    reload.addEventListener("click", () => {
       // Reload once the new worker controls the page, so the page and its cache agree.
       wb.addEventListener("controlling", () => window.location.reload());
       wb.messageSkipWaiting();
@@ -43,15 +64,27 @@ function registerWorker() {
   });
 }
 
-/** Every page says what waits to be synced, so a cashier knows nothing is lost. */
+let syncState = null;
+
+/** Every page says what waits to be synced, and how the last sync went, so nothing seems lost. */
 export async function showOutbox() {
-  const box = document.getElementById("outbox");
   const { events, photos, rejected } = await waiting();
-  const parts = [events || photos ? t("js.waiting", { events, photos }) : t("js.nothing")];
+  const [token, lastSync, authError] = await Promise.all([getMeta("token"), getMeta("lastSync"), getMeta("authError")]);
+  const parts = [events || photos ? t("js.waiting", { events, photos }) : t(lastSync ? "js.synced" : "js.nothing")];
   if (rejected) parts.push(t("js.rejected", { count: rejected }));
-  box.textContent = parts.join(" · ");
-  box.classList.toggle("pending", events + photos > 0);
-  box.hidden = false;
+  if (syncState?.state === "running" && syncState.total) {
+    parts.push(t(`js.sync_${syncState.phase}`, { done: syncState.done, total: syncState.total }));
+  } else if (syncState?.state === "failed" && syncState.kind !== "auth") {
+    parts.push(t("js.sync_failed", { error: syncState.error }));
+  }
+  if (authError) parts.push(t("js.sync_revoked"));
+  else if (!token) parts.push(t("js.not_enrolled"));
+  if (lastSync) parts.push(t("js.last_sync", { when: formatWhen(lastSync) }));
+  outboxText.textContent = parts.join(" · ");
+  outbox.classList.toggle("pending", events + photos > 0);
+  syncButton.hidden = !token || Boolean(authError);
+  enrollLink.hidden = Boolean(token) && !authError;
+  outbox.hidden = false;
 }
 
 async function askPersistentStorage() {
@@ -65,6 +98,9 @@ showNetwork();
 showOutbox();
 askPersistentStorage();
 window.addEventListener("posaid:outbox", showOutbox);
+window.addEventListener("posaid:sync", (event) => { syncState = event.detail; showOutbox(); });
 window.addEventListener("online", showNetwork);
 window.addEventListener("offline", showNetwork);
+syncButton.addEventListener("click", () => syncNow());
 registerWorker();
+startSync();

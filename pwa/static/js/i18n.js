@@ -1,13 +1,12 @@
-// UI strings for scripts, written into each page by the server in the page's language.
-const strings = JSON.parse(document.getElementById("js-strings")?.textContent || "{}");
+// UI strings for scripts, in the page's language: one small JSON the service worker precaches.
+export const lang = document.body.dataset.lang || "zh";
+const strings = await fetch(`/${lang}/strings.json`).then((r) => r.json()).catch(() => ({}));
 
 /** The string for key with {name} placeholders filled from values. */
 export function t(key, values = {}) {
   const text = strings[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
 }
-
-export const lang = document.body.dataset.lang || "zh";
 
 /** A date and time as the phone's user reads them, in the page's language. */
 export function formatWhen(iso) {

@@ -83,9 +83,8 @@ async function recordPage() {
         note: form.note.value.trim(),
       }, form.who.value, photos());
       const flow = params.get("flow");
-      const step = params.get("step");
-      window.location.href = flow && step
-        ? `/${lang}/flows/${flow}/${step}?incident=${event.id}`
+      window.location.href = flow
+        ? `/${lang}/flows/${flow}?incident=${event.id}`
         : `/${lang}/incident?id=${event.id}`;
     } catch (error) {
       showError(form, errorMessage(error));
@@ -93,64 +92,81 @@ async function recordPage() {
   });
 }
 
-function withIncident(href, incident, extra = {}) {
+function withIncident(href, incident) {
   const url = new URL(href, window.location.href);
   url.searchParams.set("incident", incident);
-  for (const [k, v] of Object.entries(extra)) url.searchParams.set(k, v);
   return url.pathname + url.search;
 }
 
-async function stepPage() {
+async function flowPage() {
+  const flow = document.querySelector(".flow");
+  const current = () => flow.querySelector(".step:target") || flow.querySelector(".step.start");
   const incident = params.get("incident");
-  if (!incident) return;
-  const state = await incidentState(incident);
+  let state = incident && await incidentState(incident);
+  let from = null;
+
+  async function show(section) {
+    if (!state) return;
+    const summary = document.getElementById("flow-incident");
+    summary.hidden = !section.dataset.support;
+    if (section.id === "fixed" && !state.closed) {
+      const step = from || state.steps.at(-1)?.payload.step || null;
+      await record("incident.closed", { incident, outcome: "resolved", step }, state.opened.recorded_by);
+      state = await incidentState(incident);
+    }
+    if (section.dataset.support) {
+      await renderSummary(summary, state);
+      const button = section.querySelector("[data-escalate]");
+      button.hidden = Boolean(state.closed);
+      button.onclick = async () => {
+        const step = from || state.steps.at(-1)?.payload.step || null;
+        await record("incident.closed", {
+          incident, outcome: "escalated", step, support: section.dataset.support,
+        }, state.opened.recorded_by);
+        state = await incidentState(incident);
+        await show(section);
+      };
+    }
+    const recorded = section.querySelector("[data-recorded]");
+    if (recorded) recorded.hidden = !state.closed;
+  }
+
+  window.addEventListener("hashchange", async () => {
+    const section = current();
+    section.focus();
+    await show(section);
+  });
   if (!state) return;
-  document.getElementById("record-here").parentElement.hidden = true;
   const bar = document.getElementById("incident-bar");
   bar.textContent = bar.dataset.template
     .replace("{code}", state.opened.payload.code)
     .replace("{when}", formatWhen(state.opened.payload.occurred_at));
   bar.hidden = false;
-  const answers = document.querySelector(".answers");
-  for (const link of answers.querySelectorAll("a[data-answer]")) {
-    link.href = withIncident(link.href, incident, { from: answers.dataset.step });
+  document.getElementById("record-here").hidden = true;
+  let busy = false; // a double tap records one answer, not two
+  for (const link of flow.querySelectorAll("a[data-answer]")) {
     link.addEventListener("click", async (click) => {
       click.preventDefault();
-      await record("incident.step", {
-        incident, flow: answers.dataset.flow, step: answers.dataset.step, answer: link.dataset.answer,
-      }, state.opened.recorded_by);
-      window.location.href = link.href;
+      if (busy) return;
+      busy = true;
+      const step = link.closest(".step").dataset.step;
+      try {
+        await record("incident.step", {
+          incident, flow: flow.dataset.flow, step, answer: link.dataset.answer,
+        }, state.opened.recorded_by);
+        state = await incidentState(incident);
+        from = step;
+      } catch (error) {
+        // The cashier goes on with the checks either way, but must see that this was not saved.
+        bar.textContent = errorMessage(error);
+        bar.classList.add("error");
+      } finally {
+        busy = false;
+      }
+      window.location.hash = link.hash;
     });
   }
-}
-
-async function fixedPage() {
-  const incident = params.get("incident");
-  const state = incident && await incidentState(incident);
-  if (!state) return;
-  if (!state.closed) {
-    await record("incident.closed", { incident, outcome: "resolved", step: params.get("from") }, state.opened.recorded_by);
-  }
-  document.getElementById("fixed-recorded").hidden = false;
-}
-
-async function supportPage() {
-  const incident = params.get("incident");
-  const state = incident && await incidentState(incident);
-  if (!state) return;
-  const box = document.getElementById("support-incident");
-  box.hidden = false;
-  await renderSummary(box, state);
-  const button = document.getElementById("escalate");
-  const done = () => { button.hidden = true; document.getElementById("escalated").hidden = false; };
-  if (state.closed) return done();
-  button.addEventListener("click", async () => {
-    await record("incident.closed", {
-      incident, outcome: "escalated", step: params.get("from"), support: button.dataset.support,
-    }, state.opened.recorded_by);
-    done();
-    await renderSummary(box, await incidentState(incident));
-  });
+  await show(current());
 }
 
 async function incidentPage() {
@@ -167,7 +183,11 @@ async function incidentPage() {
   const index = await (await fetch(`/${lang}/search-index.json`)).json();
   const code = state.opened.payload.code;
   const guide = index.find((entry) => entry.code === code.toLowerCase());
-  document.getElementById("incident-continue").href = withIncident(guide ? guide.url : `/${lang}`, id);
+  // Back into the checks where they stopped: the flow page at the last step answered.
+  const last = state.steps.at(-1);
+  document.getElementById("incident-continue").href = guide && guide.flow
+    ? `${withIncident(`/${lang}/flows/${guide.flow}`, id)}#step-${last ? last.payload.step : ""}`.replace(/#step-$/, "")
+    : withIncident(guide ? guide.url : `/${lang}`, id);
   const close = document.getElementById("incident-close");
   close.hidden = state.status !== "open";
   for (const button of close.querySelectorAll("button")) {
@@ -273,7 +293,7 @@ async function maintenancePage() {
 }
 
 const PAGES = {
-  record: recordPage, step: stepPage, fixed: fixedPage, support: supportPage,
+  record: recordPage, flow: flowPage,
   incident: incidentPage, records: recordsPage, maintenance: maintenancePage,
 };
 PAGES[document.body.dataset.page]?.();

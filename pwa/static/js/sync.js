@@ -1,0 +1,207 @@
+// The sync engine: photos first, then events in batches, each leaving the outbox only once the
+// server's answer says it is held. Runs on app open, on "online", on the service worker's
+// Background Sync, on a timer while open and on "sync now"; failures back off with jitter.
+import { get, getAll, getMeta, setMeta, write } from "/static/js/db.js";
+import { deviceId, wire } from "/static/js/outbox.js";
+
+const API = "/api/v1";
+const BATCH = 500;
+const CHUNK = 512 * 1024; // a broken upload resumes from the server's offset, at worst a chunk lost
+const TIMER_MS = 60_000;
+const MAX_BACKOFF_MS = 5 * 60_000;
+
+class SyncError extends Error {
+  constructor(kind, message, status) {
+    super(message);
+    this.kind = kind;
+    this.status = status;
+  }
+}
+
+function notify(detail) {
+  window.dispatchEvent(new CustomEvent("posaid:sync", { detail }));
+  window.dispatchEvent(new CustomEvent("posaid:outbox"));
+}
+
+async function api(path, { method = "GET", token, body, headers = {} } = {}) {
+  let response;
+  try {
+    response = await fetch(API + path, {
+      method,
+      body,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+      cache: "no-store",
+    });
+  } catch {
+    throw new SyncError("network", "no connection to the server");
+  }
+  if (response.status === 401) {
+    const problem = await response.json().catch(() => ({}));
+    throw new SyncError("auth", problem.detail || "not authorised", 401);
+  }
+  return response;
+}
+
+async function problem(response) {
+  const body = await response.json().catch(() => ({}));
+  return new SyncError("server", body.detail || `HTTP ${response.status}`, response.status);
+}
+
+/** Enroll this phone with a one-time code; keeps the token and the shop. */
+export async function enroll(code, name) {
+  const response = await api("/enroll", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ code: code.trim(), device: await deviceId(), name: name.trim() }),
+  });
+  if (!response.ok) throw await problem(response);
+  const answer = await response.json();
+  await setMeta("token", answer.token);
+  await setMeta("shop", { id: answer.shop.id, name: answer.shop.name, terminals: [], staff: [] });
+  await setMeta("authError", null);
+  return answer;
+}
+
+async function pull(token) {
+  const response = await api("/pull", { token });
+  if (!response.ok) throw await problem(response);
+  const answer = await response.json();
+  await setMeta("shop", {
+    id: answer.shop.id, name: answer.shop.name, terminals: answer.terminals, staff: answer.staff,
+  });
+  await setMeta("contentVersion", answer.content_version);
+  return answer;
+}
+
+async function markBlob(sha, sync) {
+  const row = await get("blobs", sha);
+  if (row) await write(["blobs"], (s) => s.blobs.put({ ...row, sync }));
+}
+
+async function uploadBlob(token, row) {
+  const head = await api(`/blobs/${row.sha}`, { method: "HEAD", token });
+  if (head.status === 200) return;
+  let offset = head.status === 404 ? Number(head.headers.get("upload-offset") || 0) : 0;
+  while (offset < row.size) {
+    const end = Math.min(row.size, offset + CHUNK);
+    const response = await api(`/blobs/${row.sha}`, {
+      method: "PUT",
+      token,
+      body: row.blob.slice(offset, end),
+      headers: {
+        "content-type": "application/offset+octet-stream",
+        "upload-offset": String(offset),
+        "upload-length": String(row.size),
+      },
+    });
+    if (response.status === 409) { // the server has another offset: resume from it
+      offset = Number(response.headers.get("upload-offset") || 0);
+      continue;
+    }
+    if (!response.ok) throw await problem(response);
+    offset = end;
+  }
+}
+
+async function pushBlobs(token, progress) {
+  const rows = await getAll("blobs", "sync", "pending");
+  let done = 0;
+  for (const row of rows) {
+    progress({ phase: "photos", done, total: rows.length });
+    try {
+      await uploadBlob(token, row);
+      await markBlob(row.sha, "held");
+    } catch (error) {
+      if (error.kind !== "server" || error.status >= 500) throw error;
+      // The server refused this photo for good (type, size): keep it and say why, don't loop.
+      await write(["blobs"], (s) => s.blobs.put({ ...row, sync: "rejected", reason: error.message }));
+    }
+    done += 1;
+  }
+}
+
+async function pushEvents(token, progress) {
+  const pending = (await getAll("events", "sync", "pending")).sort((a, b) => (a.id < b.id ? -1 : 1));
+  for (let i = 0; i < pending.length; i += BATCH) {
+    progress({ phase: "events", done: i, total: pending.length });
+    const batch = pending.slice(i, i + BATCH);
+    const response = await api("/events", {
+      method: "POST",
+      token,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ events: batch.map(wire) }),
+    });
+    if (!response.ok) throw await problem(response);
+    const { results } = await response.json();
+    const byId = new Map(batch.map((e) => [e.id, e]));
+    const missing = new Set();
+    await write(["events"], (s) => {
+      for (const result of results) {
+        const event = byId.get(result.id);
+        if (!event) continue;
+        if (result.status === "stored" || result.status === "duplicate") {
+          s.events.put({ ...event, sync: "held" });
+        } else if (result.missing && result.missing.length) {
+          result.missing.forEach((sha) => missing.add(sha)); // send them, then this event again
+        } else {
+          s.events.put({ ...event, sync: "rejected", reason: result.reason || result.status });
+        }
+      }
+    });
+    for (const sha of missing) await markBlob(sha, "pending");
+  }
+}
+
+let running = null;
+let failures = 0;
+let timer = null;
+
+/** One sync round; resolves with {ok, error?}. Only one round runs at a time per phone. */
+export function syncNow() {
+  if (running) return running;
+  const round = async () => {
+    const token = await getMeta("token");
+    if (!token) return { ok: false, error: "not-enrolled" };
+    const progress = (p) => notify({ state: "running", ...p });
+    try {
+      progress({ phase: "start" });
+      await pull(token);
+      await pushBlobs(token, progress);
+      await pushEvents(token, progress);
+      // Events rejected only for missing photos go round once more, now that those are sent.
+      if ((await getAll("blobs", "sync", "pending")).length) {
+        await pushBlobs(token, progress);
+        await pushEvents(token, progress);
+      }
+      await setMeta("lastSync", new Date().toISOString());
+      failures = 0;
+      notify({ state: "done" });
+      return { ok: true };
+    } catch (error) {
+      failures += 1;
+      if (error.kind === "auth") await setMeta("authError", error.message);
+      notify({ state: "failed", error: error.message, kind: error.kind });
+      return { ok: false, error: error.message, kind: error.kind };
+    }
+  };
+  const lock = navigator.locks ? navigator.locks.request("posaid-sync", round) : round();
+  running = lock.finally(() => { running = null; schedule(); });
+  return running;
+}
+
+function schedule() {
+  clearTimeout(timer);
+  // Backoff with jitter after failures, so a shop's phones don't all retry at the same moment.
+  const base = failures ? Math.min(MAX_BACKOFF_MS, 5000 * 2 ** (failures - 1)) : TIMER_MS;
+  timer = setTimeout(() => { if (navigator.onLine) syncNow(); else schedule(); }, base * (0.5 + Math.random()));
+}
+
+/** Start syncing for this page: now, when the network returns, and on a timer. */
+export function startSync() {
+  window.addEventListener("online", () => { failures = 0; syncNow(); });
+  navigator.serviceWorker?.addEventListener("message", (event) => {
+    if (event.data && event.data.type === "SYNC") syncNow();
+  });
+  navigator.serviceWorker?.ready.then((registration) => registration.sync?.register("posaid-outbox")).catch(() => {});
+  if (navigator.onLine) syncNow(); else schedule();
+}
