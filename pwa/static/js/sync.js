@@ -6,7 +6,6 @@ import { deviceId, wire } from "/static/js/outbox.js";
 
 const API = "/api/v1";
 const BATCH = 500;
-const CHUNK = 512 * 1024; // a broken upload resumes from the server's offset, at worst a chunk lost
 const TIMER_MS = 60_000;
 const MAX_BACKOFF_MS = 5 * 60_000;
 
@@ -79,28 +78,35 @@ async function markBlob(sha, sync) {
 }
 
 async function uploadBlob(token, row) {
-  const head = await api(`/blobs/${row.sha}`, { method: "HEAD", token });
-  if (head.status === 200) return;
-  let offset = head.status === 404 ? Number(head.headers.get("upload-offset") || 0) : 0;
-  while (offset < row.size) {
-    const end = Math.min(row.size, offset + CHUNK);
+  // A first attempt goes straight to PUT: one request per photo. Only after a broken attempt
+  // does it ask (HEAD) how much the server kept, and send the rest from there.
+  let offset = 0;
+  if (row.attempted) {
+    const head = await api(`/blobs/${row.sha}`, { method: "HEAD", token });
+    if (head.status === 200) return;
+    offset = Number(head.headers.get("upload-offset") || 0);
+  }
+  await write(["blobs"], (s) => s.blobs.put({ ...row, attempted: true }));
+  for (let tries = 0; tries < 3; tries++) {
     const response = await api(`/blobs/${row.sha}`, {
       method: "PUT",
       token,
-      body: row.blob.slice(offset, end),
+      body: row.blob.slice(offset),
       headers: {
         "content-type": "application/offset+octet-stream",
         "upload-offset": String(offset),
         "upload-length": String(row.size),
       },
     });
-    if (response.status === 409) { // the server has another offset: resume from it
+    if (response.status === 409) { // the server holds another offset: resume from it
       offset = Number(response.headers.get("upload-offset") || 0);
       continue;
     }
     if (!response.ok) throw await problem(response);
-    offset = end;
+    if (response.headers.get("upload-complete") === "?1") return;
+    offset = Number(response.headers.get("upload-offset") || 0); // partial: send the rest
   }
+  throw new SyncError("network", "upload did not complete");
 }
 
 async function pushBlobs(token, progress) {
