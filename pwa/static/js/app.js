@@ -94,6 +94,15 @@ async function askPersistentStorage() {
   }
 }
 
+// The language switch keeps where the user is: the query (an incident) and the step (hash).
+function keepPlaceInLanguageSwitch() {
+  const link = header.querySelector(".lang");
+  const base = link.getAttribute("href").split(/[?#]/)[0];
+  link.href = base + window.location.search + window.location.hash;
+}
+
+keepPlaceInLanguageSwitch();
+window.addEventListener("hashchange", keepPlaceInLanguageSwitch);
 showNetwork();
 showOutbox();
 askPersistentStorage();
