@@ -70,6 +70,7 @@ def test_record_everything_offline_and_find_it_again(offline_page, live_server, 
     items.nth(1).get_by_label("Problem").check()
     items.nth(1).get_by_label("Note").fill("paper roll nearly empty")
     items.nth(1).get_by_label("Photo (optional)").set_input_files(photos / "screen.png")
+    items.nth(1).locator("[data-thumbs] img").wait_for()
     assert items.nth(1).get_by_role("link", name="Log maintenance").is_visible()
     page.get_by_role("status").filter(has_text="Draft saved on this phone.").wait_for()
     page.reload()  # the draft survives

@@ -33,25 +33,29 @@ export async function preparePhoto(file) {
   return { sha: await sha256Hex(blob), blob, type: blob.type, size: blob.size, width, height };
 }
 
-/** Wire a file input to a preview list; returns a function giving the prepared photos. */
+/** Wire a file input to a preview list; returns an async function giving the prepared photos,
+ * which waits for any still being prepared, so a quick "save" never drops a photo. */
 export function photoPicker(input, preview, onError) {
   const photos = [];
-  input.addEventListener("change", async () => {
+  const preparing = new Set();
+  input.addEventListener("change", () => {
     for (const file of input.files) {
-      try {
-        const photo = await preparePhoto(file);
-        if (photos.some((p) => p.sha === photo.sha)) continue;
+      const job = preparePhoto(file).then((photo) => {
+        if (photos.some((p) => p.sha === photo.sha)) return;
         photos.push(photo);
         const img = document.createElement("img");
         img.src = URL.createObjectURL(photo.blob);
         img.alt = file.name;
         img.className = "thumb";
         preview.append(img);
-      } catch (error) {
-        onError(error, file);
-      }
+      }, (error) => onError(error, file));
+      preparing.add(job);
+      job.finally(() => preparing.delete(job));
     }
     input.value = "";
   });
-  return () => photos;
+  return async () => {
+    await Promise.all(preparing);
+    return photos;
+  };
 }

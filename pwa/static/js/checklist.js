@@ -68,6 +68,7 @@ async function runForm(checklist, period) {
   const draft = (await get("drafts", draftId)) || { id: draftId, items: {}, photos: {} };
   await fillChoices();
   const items = [...form.querySelectorAll("li[data-item]")];
+  const preparing = new Set(); // photos still being shrunk: submitting waits for them
 
   const showProblemLinks = (li) => {
     const result = draft.items[li.dataset.item]?.result;
@@ -100,13 +101,18 @@ async function runForm(checklist, period) {
     li.addEventListener("change", async (change) => {
       const input = change.target;
       if (input.type !== "file" || !input.files.length) return;
+      const file = input.files[0];
+      input.value = "";
+      const job = preparePhoto(file);
+      preparing.add(job);
       try {
-        draft.photos[id] = await preparePhoto(input.files[0]);
+        draft.photos[id] = await job;
         addThumb(li, draft.photos[id]);
       } catch (error) {
-        showError(form, t("js.err_photo", { name: input.files[0].name }));
+        showError(form, t("js.err_photo", { name: file.name }));
+      } finally {
+        preparing.delete(job);
       }
-      input.value = "";
       await saveDraft();
     });
     // "input" fires on every keystroke and tick, so a draft never lags what is on the screen.
@@ -125,6 +131,7 @@ async function runForm(checklist, period) {
 
   form.addEventListener("submit", async (submit) => {
     submit.preventDefault();
+    await Promise.allSettled(preparing);
     const unanswered = items.find((li) => !draft.items[li.dataset.item]?.result);
     if (unanswered) {
       unanswered.querySelector("input[type=radio]").focus();

@@ -1,7 +1,7 @@
 // Enrollment: a one-time code (typed, or in the URL of a scanned QR code) gives this phone its
 // token for the shop; then the first sync runs at once.
 import { getMeta } from "/static/js/db.js";
-import { missingField, showError } from "/static/js/forms.js";
+import { onValidSubmit, reveal, showError } from "/static/js/forms.js";
 import { t } from "/static/js/i18n.js";
 import { enroll, syncNow } from "/static/js/sync.js";
 
@@ -16,15 +16,11 @@ async function showEnrolled() {
 }
 
 form.hidden = false;
-for (const el of document.querySelectorAll("[data-js-hide]")) el.hidden = true;
+reveal();
 form.code.value = new URL(window.location.href).searchParams.get("code") || "";
 form.name.value = navigator.userAgentData?.platform || "";
 await showEnrolled();
-form.addEventListener("submit", async (submit) => {
-  submit.preventDefault();
-  const missing = missingField(form);
-  if (missing) return showError(form, missing);
-  showError(form, "");
+onValidSubmit(form, async () => {
   try {
     await enroll(form.code.value, form.name.value);
   } catch (error) {

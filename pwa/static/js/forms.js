@@ -50,3 +50,23 @@ export async function fillChoices() {
   const terminal = document.getElementById("f-terminal");
   if (terminal && !terminal.value && shop?.terminals?.length === 1) terminal.value = shop.terminals[0].name;
 }
+
+/** Call handler on submit once every required field is filled; show its error if it throws. */
+export function onValidSubmit(form, handler) {
+  form.addEventListener("submit", async (submit) => {
+    submit.preventDefault();
+    const missing = missingField(form);
+    if (missing) return showError(form, missing);
+    showError(form, "");
+    try {
+      await handler();
+    } catch (error) {
+      showError(form, errorMessage(error));
+    }
+  });
+}
+
+/** Hide the "needs JavaScript" notes: this page's script is running. */
+export function reveal() {
+  for (const el of document.querySelectorAll("[data-js-hide]")) el.hidden = true;
+}

@@ -2,15 +2,11 @@
 // the maintenance log and the local lists. Everything reads and writes IndexedDB only.
 import { photoPicker } from "/static/js/camera.js";
 import { get, getAll, getMeta } from "/static/js/db.js";
-import { errorMessage, fillChoices, missingField, showError } from "/static/js/forms.js";
+import { errorMessage, fillChoices, onValidSubmit, reveal, showError } from "/static/js/forms.js";
 import { formatWhen, lang, localInputValue, t } from "/static/js/i18n.js";
 import { eventsOfType, record } from "/static/js/outbox.js";
 
 const params = new URL(window.location.href).searchParams;
-
-function reveal() {
-  for (const el of document.querySelectorAll("[data-js-hide]")) el.hidden = true;
-}
 
 function wirePhotos() {
   const input = document.getElementById("f-photos");
@@ -70,25 +66,17 @@ async function recordPage() {
   form.when.value = localInputValue();
   await fillChoices();
   const photos = wirePhotos();
-  form.addEventListener("submit", async (submit) => {
-    submit.preventDefault();
-    const missing = missingField(form);
-    if (missing) return showError(form, missing);
-    showError(form, "");
-    try {
-      const event = await record("incident.opened", {
-        code: form.code.value.trim(),
-        terminal: form.terminal.value.trim(),
-        occurred_at: new Date(form.when.value).toISOString(),
-        note: form.note.value.trim(),
-      }, form.who.value, photos());
-      const flow = params.get("flow");
-      window.location.href = flow
-        ? `/${lang}/flows/${flow}?incident=${event.id}`
-        : `/${lang}/incident?id=${event.id}`;
-    } catch (error) {
-      showError(form, errorMessage(error));
-    }
+  onValidSubmit(form, async () => {
+    const event = await record("incident.opened", {
+      code: form.code.value.trim(),
+      terminal: form.terminal.value.trim(),
+      occurred_at: new Date(form.when.value).toISOString(),
+      note: form.note.value.trim(),
+    }, form.who.value, await photos());
+    const flow = params.get("flow");
+    window.location.href = flow
+      ? `/${lang}/flows/${flow}?incident=${event.id}`
+      : `/${lang}/incident?id=${event.id}`;
   });
 }
 
@@ -268,27 +256,19 @@ async function maintenancePage() {
   showKind();
   await fillChoices();
   const photos = wirePhotos();
-  form.addEventListener("submit", async (submit) => {
-    submit.preventDefault();
-    const missing = missingField(form);
-    if (missing) return showError(form, missing);
-    showError(form, "");
+  onValidSubmit(form, async () => {
     const fields = {};
     for (const input of form.querySelectorAll(`.kind-fields[data-kind="${form.kind.value}"] input`)) {
       if (input.value.trim()) fields[input.name] = input.value.trim();
     }
-    try {
-      await record("maintenance.logged", {
-        terminal: form.terminal.value.trim(),
-        kind: form.kind.value,
-        done_at: new Date(form.when.value).toISOString(),
-        fields,
-        note: form.note.value.trim(),
-      }, form.who.value, photos());
-      window.location.href = `/${lang}/records`;
-    } catch (error) {
-      showError(form, errorMessage(error));
-    }
+    await record("maintenance.logged", {
+      terminal: form.terminal.value.trim(),
+      kind: form.kind.value,
+      done_at: new Date(form.when.value).toISOString(),
+      fields,
+      note: form.note.value.trim(),
+    }, form.who.value, await photos());
+    window.location.href = `/${lang}/records`;
   });
 }
 
