@@ -94,6 +94,25 @@ def test_version_changes_with_any_file(content_dir):
     assert before != content_version(content_dir)
 
 
-@pytest.mark.parametrize("code", ["T2", "00", "05", "51", "55", "61", "91", "96", "A0"])
-def test_design_codes_are_present(code):
-    assert code in load().codes
+ISSUE_CODES = (
+    "00 01 03 04 05 12 13 14 15 19 21 22 25 30 33 34 36 38 39 40 41 43 51 54 55 57 58 59 61 62 65 68 75 "
+    "90 91 92 94 96 97 98 99 A0"
+).split()
+FAULTS = ["paper-out", "comm-fail", "card-read", "key-error", "sign-on", "battery"]
+
+
+def test_the_library_holds_every_code_and_fault():
+    library = load()
+    assert set(ISSUE_CODES) | set(FAULTS) | {"T2"} <= set(library.codes)
+    assert all(library.codes[code].kind == "host" for code in ISSUE_CODES)
+    for fault in FAULTS:  # each terminal fault has its own short flow
+        assert library.codes[fault].kind == "fault" and library.codes[fault].flow == fault
+
+
+def test_t2_flow_covers_every_cause_of_the_article():
+    library = load()
+    causes = {cause.id for cause in library.codes["T2"].causes}
+    assert causes == {"hardware", "software", "network", "configuration", "issuer", "input", "amount"}
+    tested = {step.cause for step in library.flows["t2"].steps}
+    assert causes <= tested
+    assert {card.who for card in library.flows["t2"].support} >= {"acquirer", "vendor", "technician"}

@@ -189,3 +189,29 @@ def test_escalate_from_a_support_card_with_the_summary_to_read_out(offline_page,
     }""")
     assert len(closed) == 1
     assert closed[0]["outcome"] == "escalated" and closed[0]["support"] and closed[0]["step"]
+
+
+def test_a_full_disk_is_shown_and_nothing_half_written_remains(offline_page, live_server, photos):
+    page = offline_page
+    page.goto(live_server.url + "/en/record?code=T2")
+    page.get_by_label("Terminal", exact=True).fill("Till 1")
+    page.get_by_label("Recorded by").fill("Wu")
+    page.get_by_label("Photos or screenshots (several allowed)").set_input_files([photos / "screen.png"])
+    page.locator("#f-photos-preview img").wait_for()
+    # The disk fills up between the photo and the event: the event's add fails inside the
+    # transaction that also holds the photo.
+    page.evaluate("""() => {
+        const add = IDBObjectStore.prototype.add;
+        IDBObjectStore.prototype.add = function (value) {
+            if (this.name === 'events') throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+            return add.call(this, value);
+        };
+    }""")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "The phone's storage is full: nothing was saved. Free some space and try again.")
+    stored = page.evaluate("""async () => {
+        const { count } = await import('/static/js/db.js');
+        return [await count('events'), await count('blobs')];
+    }""")
+    assert stored == [0, 0]

@@ -83,3 +83,25 @@ def test_enroll_record_offline_then_sync(live_server, phone, tmp_path):
     page.get_by_role("button", name="Sync now").click()
     expect(page.locator("#outbox-text")).to_contain_text("Everything synced")
     assert server_rows(live_server, "SELECT count(*) FROM events") == [(1,)]
+
+
+def test_a_revoked_phone_keeps_its_records_and_says_so(live_server, phone):
+    page = phone.new_page()
+    page.goto(enrollment_url(live_server, "Revoked shop"))
+    wait_offline_ready(page)
+    page.get_by_label("这部手机的名称").fill("old phone")
+    page.get_by_role("button", name="绑定").click()
+    expect(page.get_by_role("status").filter(has_text="已绑定")).to_be_visible()
+    device = page.evaluate("async () => (await import('/static/js/db.js')).getMeta('device')")
+    cli(live_server.data, "devices", "revoke", device)
+
+    page.goto(live_server.url + "/en/record?code=T2")
+    page.get_by_label("Terminal", exact=True).fill("Till 9")
+    page.get_by_label("Recorded by").fill("Ma")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/en/incident?id=*")  # opening a page syncs, and the server refuses
+    expect(page.locator("#outbox-text")).to_contain_text("This phone's access was revoked: enroll it again")
+    expect(page.locator("#outbox-text")).to_contain_text("1 records and 0 photos waiting to sync")
+    expect(page.get_by_role("link", name="Enroll this phone")).to_be_visible()
+    expect(page.get_by_role("button", name="Sync now")).to_be_hidden()
+    assert server_rows(live_server, "SELECT count(*) FROM events") == [(0,)]

@@ -117,12 +117,12 @@ def test_a_photo_another_shop_sent_does_not_count(client, phone):
 
 
 def test_a_failure_mid_batch_stores_nothing(client, phone, monkeypatch):
-    from sync import ingest
+    from sync import views
 
     def crash(self, conn):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(ingest._Views, "write", crash)  # fails after the events are inserted
+    monkeypatch.setattr(views.Views, "write", crash)  # fails after the events are inserted
     response = push(client, phone, [f.opened(), f.checklist()])
     assert response.status_code == 500
     assert response.json()["detail"] == "internal server error"
