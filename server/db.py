@@ -86,7 +86,7 @@ CREATE TABLE events (
     received_at TEXT NOT NULL
 );
 CREATE INDEX events_device ON events(shop_id, device, seq);
-CREATE INDEX events_incident ON events(incident) WHERE incident IS NOT NULL;
+CREATE INDEX events_incident ON events(incident);
 -- The same event id pushed with other content: the stored one is kept, the other noted here.
 CREATE TABLE conflicts (
     id INTEGER PRIMARY KEY,
@@ -107,10 +107,12 @@ CREATE TABLE blobs (
     received_at TEXT NOT NULL,
     PRIMARY KEY (sha256, shop_id)
 );
--- Read views, kept from the events in the same transaction.
+-- Read views, kept from the events in the same transaction. Derived data: no foreign keys (the
+-- events they come from have them), and WITHOUT ROWID tables clustered on how they are read, so
+-- a batch updates as few B-trees as it can.
 CREATE TABLE incidents (
     id TEXT PRIMARY KEY,
-    shop_id INTEGER NOT NULL REFERENCES shops(id),
+    shop_id INTEGER NOT NULL,
     device TEXT NOT NULL,
     code TEXT NOT NULL,
     terminal TEXT NOT NULL,
@@ -125,50 +127,50 @@ CREATE TABLE incidents (
     steps_count INTEGER NOT NULL,
     photos_count INTEGER NOT NULL,
     last_event_at TEXT NOT NULL
-);
+) WITHOUT ROWID;
 CREATE INDEX incidents_shop ON incidents(shop_id, opened_at);
 CREATE INDEX incidents_code ON incidents(code, opened_at);
 CREATE INDEX incidents_opened ON incidents(opened_at);
+-- One row per incident.step event (its id is unique in events already), kept in step order.
 CREATE TABLE incident_steps (
-    id TEXT PRIMARY KEY,
     incident TEXT NOT NULL,
-    shop_id INTEGER NOT NULL REFERENCES shops(id),
+    at TEXT NOT NULL,
+    id TEXT NOT NULL,
+    shop_id INTEGER NOT NULL,
     flow TEXT NOT NULL,
     step TEXT NOT NULL,
     answer TEXT NOT NULL,
     note TEXT NOT NULL,
-    at TEXT NOT NULL,
     recorded_by TEXT NOT NULL,
-    photos_count INTEGER NOT NULL
-);
-CREATE INDEX incident_steps_incident ON incident_steps(incident, at);
-CREATE INDEX incident_steps_shop ON incident_steps(shop_id, flow, step);
+    photos_count INTEGER NOT NULL,
+    PRIMARY KEY (incident, at, id)
+) WITHOUT ROWID;
 CREATE TABLE checklist_runs (
-    id TEXT PRIMARY KEY,
-    shop_id INTEGER NOT NULL REFERENCES shops(id),
-    device TEXT NOT NULL,
+    shop_id INTEGER NOT NULL,
     checklist TEXT NOT NULL,
     period TEXT NOT NULL,
+    id TEXT NOT NULL,
+    device TEXT NOT NULL,
     signed_by TEXT NOT NULL,
     completed_at TEXT NOT NULL,
     items_count INTEGER NOT NULL,
     problems_count INTEGER NOT NULL,
-    photos_count INTEGER NOT NULL
-);
-CREATE INDEX checklist_runs_shop ON checklist_runs(shop_id, checklist, period);
+    photos_count INTEGER NOT NULL,
+    PRIMARY KEY (shop_id, checklist, period, id)
+) WITHOUT ROWID;
 CREATE TABLE maintenance (
-    id TEXT PRIMARY KEY,
-    shop_id INTEGER NOT NULL REFERENCES shops(id),
-    device TEXT NOT NULL,
+    shop_id INTEGER NOT NULL,
     terminal TEXT NOT NULL,
-    kind TEXT NOT NULL,
     done_at TEXT NOT NULL,
+    id TEXT NOT NULL,
+    device TEXT NOT NULL,
+    kind TEXT NOT NULL,
     fields TEXT NOT NULL,
     note TEXT NOT NULL,
     recorded_by TEXT NOT NULL,
-    photos_count INTEGER NOT NULL
-);
-CREATE INDEX maintenance_shop ON maintenance(shop_id, terminal, done_at);
+    photos_count INTEGER NOT NULL,
+    PRIMARY KEY (shop_id, terminal, done_at, id)
+) WITHOUT ROWID;
 CREATE INDEX maintenance_done ON maintenance(done_at);
 """
 

@@ -15,9 +15,11 @@ number).
 
 import re
 
-# A maximal run: digits, with at most one space or dash between two digits. Not preceded or
-# followed by another digit, so a candidate never starts or ends inside a longer number.
-_RUN = re.compile(r"(?<!\d)\d+(?:[ -]\d+)*(?!\d)")
+# A maximal run: digits, with at most one space or dash between two digits, holding at least 13
+# digits (the lookahead), so short numbers never reach the Python side. The first digit must not
+# follow another digit ("(?<!\d\d)" once it is matched), so a run never starts inside a longer
+# number. Starting the pattern with \d lets the regex engine skip quickly to the next digit.
+_RUN = re.compile(r"\d(?<!\d\d)(?=(?:[ -]?\d){12})\d*(?:[ -]\d+)*")
 _GROUP = re.compile(r"\d+")
 MIN_DIGITS, MAX_DIGITS = 13, 19
 KEEP_FIRST, KEEP_LAST = 6, 4
