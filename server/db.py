@@ -108,8 +108,9 @@ CREATE TABLE blobs (
     PRIMARY KEY (sha256, shop_id)
 );
 -- Read views, kept from the events in the same transaction. Derived data: no foreign keys (the
--- events they come from have them), and WITHOUT ROWID tables clustered on how they are read, so
--- a batch updates as few B-trees as it can.
+-- events they come from have them). Tables without secondary indexes are WITHOUT ROWID, clustered
+-- on how they are read, so a batch updates as few B-trees as it can; incidents keeps its rowid,
+-- since each of its indexes would otherwise repeat the 36-character id.
 CREATE TABLE incidents (
     id TEXT PRIMARY KEY,
     shop_id INTEGER NOT NULL,
@@ -127,7 +128,7 @@ CREATE TABLE incidents (
     steps_count INTEGER NOT NULL,
     photos_count INTEGER NOT NULL,
     last_event_at TEXT NOT NULL
-) WITHOUT ROWID;
+);
 CREATE INDEX incidents_shop ON incidents(shop_id, opened_at);
 CREATE INDEX incidents_code ON incidents(code, opened_at);
 CREATE INDEX incidents_opened ON incidents(opened_at);
