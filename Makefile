@@ -31,7 +31,7 @@ test: $(BIN)/posaid chromium
 	$(BIN)/pytest
 
 bench: $(BIN)/posaid
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
