@@ -29,7 +29,7 @@ def _whole_number(request: Request, header: str, default: int | None) -> int | N
     value = request.headers.get(header)
     if value is None:
         return default
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         raise ClientException(f"{header}: expected a whole number of bytes, got {value!r}")
     return int(value)
 
@@ -54,8 +54,8 @@ def blob_head(request: Request, sha: FromPath[str], state: State) -> Response[No
     shop_id = request.user.shop_id
     size = _held(state, shop_id, _name(sha))
     if size is not None:
-        return Response(None, status_code=200, headers=_headers(size, True))
-    return Response(None, status_code=404, headers=_headers(state.blobs.offset(shop_id, sha), False))
+        return Response(b"", status_code=200, headers=_headers(size, True))
+    return Response(b"", status_code=404, headers=_headers(state.blobs.offset(shop_id, sha), False))
 
 
 _PUT_BODY = {"type": "string", "format": "binary", "description": "the blob's bytes from Upload-Offset on"}
@@ -71,8 +71,8 @@ async def blob_put(request: Request, sha: FromPath[str], state: State) -> Respon
     """Upload a blob (a photo), or resume one from Upload-Offset; verified against its name."""
     shop_id = request.user.shop_id
     _name(sha)
-    offset = _whole_number(request, "upload-offset", 0)
-    length = _whole_number(request, "upload-length", None)
+    offset = _whole_number(request, "Upload-Offset", 0)
+    length = _whole_number(request, "Upload-Length", None)
     size = _held(state, shop_id, sha)
     if size is not None:  # held already: nothing to read
         return _answer(sha, size, True, 200)
