@@ -34,6 +34,9 @@ from pathlib import Path
 
 from PIL import Image
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from server.db import PRAGMAS  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 DEVICE = "6f1c2d3e-4b5a-4c7d-9e8f-1a2b3c4d5e6f"
 NOTES = ["", "", "顾客改用现金支付", "换了电源插座后恢复", "网络指示灯不亮，路由器重启", "打印纸用完，已更换",
@@ -170,7 +173,7 @@ def raw_executemany(server_db: Path, work: Path, batch: int) -> tuple[float, flo
     for per_batch in (True, False):
         path = work / f"raw-{per_batch}.db"
         conn = sqlite3.connect(path, isolation_level=None)
-        for pragma in ("busy_timeout = 5000", "journal_mode = WAL", "synchronous = NORMAL", "foreign_keys = ON"):
+        for pragma in PRAGMAS:  # the server's own, so both sides get the same SQLite
             conn.execute(f"PRAGMA {pragma}")
         conn.execute("CREATE TABLE shops (id INTEGER PRIMARY KEY, name TEXT, created_at TEXT)")
         conn.execute("INSERT INTO shops VALUES (1, 'bench shop', '')")

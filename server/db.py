@@ -181,13 +181,23 @@ def now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+PRAGMAS = (
+    "busy_timeout = 5000",
+    "journal_mode = WAL",
+    "synchronous = NORMAL",
+    "foreign_keys = ON",
+    # A push writes the log and the views: a 16 MB page cache keeps their hot index pages, and
+    # checkpointing every 16 MB of WAL instead of 4 MB means a quarter of the fsyncs.
+    "cache_size = -16384",
+    "wal_autocheckpoint = 4096",
+)
+
+
 def connect(path: Path | str) -> Database:
     """Open (or create) the database file with the pragmas every connection needs."""
     conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-    conn.execute("PRAGMA busy_timeout = 5000")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute("PRAGMA foreign_keys = ON")
+    for pragma in PRAGMAS:
+        conn.execute(f"PRAGMA {pragma}")
     return Database(conn)
 
 
