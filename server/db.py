@@ -133,19 +133,16 @@ CREATE INDEX incidents_shop ON incidents(shop_id, opened_at);
 CREATE INDEX incidents_code ON incidents(code, opened_at);
 CREATE INDEX incidents_opened ON incidents(opened_at);
 -- One row per incident.step event (its id is unique in events already), kept in step order.
-CREATE TABLE incident_steps (
-    incident TEXT NOT NULL,
-    at TEXT NOT NULL,
-    id TEXT NOT NULL,
-    shop_id INTEGER NOT NULL,
-    flow TEXT NOT NULL,
-    step TEXT NOT NULL,
-    answer TEXT NOT NULL,
-    note TEXT NOT NULL,
-    recorded_by TEXT NOT NULL,
-    photos_count INTEGER NOT NULL,
-    PRIMARY KEY (incident, at, id)
-) WITHOUT ROWID;
+-- The steps tried are events already: a view reads them from the log (through the incident
+-- index) instead of a second copy written with every push.
+CREATE VIEW incident_steps AS
+SELECT incident, at, id, shop_id,
+       json_extract(body, '$.payload.flow') AS flow,
+       json_extract(body, '$.payload.step') AS step,
+       json_extract(body, '$.payload.answer') AS answer,
+       json_extract(body, '$.payload.note') AS note,
+       recorded_by, photos AS photos_count
+FROM events WHERE type = 'incident.step';
 CREATE TABLE checklist_runs (
     shop_id INTEGER NOT NULL,
     checklist TEXT NOT NULL,

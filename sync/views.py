@@ -1,4 +1,5 @@
-"""The read views kept from the events: incidents, incident_steps, checklist_runs, maintenance.
+"""The read views kept from the events: incidents, checklist_runs, maintenance (incident_steps is
+an SQL view over the log, see server/db.py).
 
 A batch's rows are gathered here and written with one executemany per statement, in the same
 transaction as the events. An incident's counts and status are folded in Python first: an
@@ -57,7 +58,7 @@ class Views:
         self.shop_id = shop_id
         self.opened: dict[str, tuple] = {}
         self.tallies: dict[str, _Tally] = {}
-        self.steps, self.runs, self.logs = [], [], []
+        self.runs, self.logs = [], []
 
     def _tally(self, incident: str) -> _Tally:
         tally = self.tallies.get(incident)
@@ -73,8 +74,6 @@ class Views:
                                      photos, at)
             return event.id
         if kind is IncidentStep:
-            self.steps.append((event.id, p.incident, self.shop_id, p.flow, p.step, p.answer, p.note, at,
-                               event.recorded_by, photos))
             self._tally(p.incident).add(1, photos, at)
             return p.incident
         if kind is IncidentNoted or kind is IncidentClosed:
@@ -142,11 +141,6 @@ class Views:
             "support = ? WHERE id = ? AND shop_id = ? AND (closed_at IS NULL OR closed_at <= ?)",
             [(c[1], c[0], c[2], c[3], c[4], incident, shop, c[0])
              for incident, t in self.tallies.items() if (c := t.close) is not None],
-        )
-        conn.executemany(
-            "INSERT INTO incident_steps (id, incident, shop_id, flow, step, answer, note, at, recorded_by, "
-            "photos_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            self.steps,
         )
         conn.executemany(
             "INSERT INTO checklist_runs (id, shop_id, device, checklist, period, signed_by, completed_at, "
