@@ -74,3 +74,24 @@ def test_content_change_arrives_as_an_update(live_server, phone, content_dir):
     phone.set_offline(True)
     page.goto(live_server.url + "/en/codes/T2")
     assert page.get_by_text("(new) Sorry, this payment").is_visible()
+
+
+def test_the_whole_library_reads_offline_on_a_phone(offline_page, live_server):
+    """Every page of both languages comes from the precache, fits 360 px, and has its heading."""
+    import re
+
+    page = offline_page
+    keys = page.evaluate("""async () => {
+        const urls = [];
+        for (const name of await caches.keys()) {
+            for (const request of await (await caches.open(name)).keys()) urls.push(new URL(request.url).pathname);
+        }
+        return urls;
+    }""")
+    pages = sorted({url for url in keys if re.match(r"^/(zh|en)(/|$)", url) and "." not in url})
+    assert len(pages) > 100
+    for url in pages:
+        page.goto(live_server.url + url)
+        assert page.locator("h1").count() == 1, url
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 360, f"{url} is {width} px wide"
