@@ -227,3 +227,63 @@ def devices_revoke(device: str, data: str | None) -> None:
     except LookupError as exc:
         _fail(f"DEVICE {device}: {exc} (see `posaid devices list`)")
     click.echo(f"revoked device {device} ({count} token{'s' if count != 1 else ''})")
+
+
+@main.group()
+def upstream() -> None:
+    """Head office, as a hub sees it: where `posaid forward` sends what the shop's phones pushed."""
+
+
+@upstream.command("enroll")
+@click.argument("url")
+@click.argument("code")
+@click.option("--name", default="shop hub", show_default=True, help="What head office calls this hub.")
+@DATA_OPTION
+def upstream_enroll(url: str, code: str, name: str, data: str | None) -> None:
+    """Enroll this server with head office at URL using a one-time CODE from head office."""
+    from server.db import now
+    from sync.forward import ForwardError, enroll
+
+    store = _store(data)
+    try:
+        with store.write() as db:
+            answer = enroll(db, url, code, name, now())
+    except ForwardError as exc:
+        _fail(str(exc))
+    click.echo(f"enrolled with {url} for shop {answer.shop.id} ({answer.shop.name}); run `posaid forward`")
+
+
+@main.command()
+@click.option("--loop/--once", default=False, help="Keep forwarding every --interval seconds, or run once.")
+@click.option("--interval", type=click.FloatRange(min=1), default=30, show_default=True, help="Seconds between rounds.")
+@DATA_OPTION
+def forward(loop: bool, interval: float, data: str | None) -> None:
+    """Send everything the shop's phones pushed here on to head office (hub → hq)."""
+    import time
+
+    from server.db import now
+    from sync.forward import ForwardError
+    from sync.forward import forward as forward_events
+
+    settings = Settings.load(data=data)
+    store = _store(data)
+
+    def progress(report) -> None:
+        click.echo(f"forwarded {report.events} events ({report.stored} stored, {report.duplicate} already there), "
+                   f"{report.photos} photos; {report.remaining} to go")
+
+    while True:
+        try:
+            with store.read() as db:
+                report = forward_events(db, Path(settings.data) / "blobs", store.write, now, progress=progress)
+        except ForwardError as exc:
+            if not loop:
+                _fail(str(exc))
+            click.echo(f"{exc}; trying again in {interval:g} s", err=True)
+        else:
+            for line in report.refused:
+                click.echo(f"refused by head office: {line}", err=True)
+            click.echo(f"up to date: cursor {report.cursor}")
+        if not loop:
+            return
+        time.sleep(interval)

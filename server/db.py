@@ -40,6 +40,17 @@ def m002_sync(db: Database) -> None:
             db.execute(statement)
 
 
+@migrations()
+def m003_upstream(db: Database) -> None:
+    """Where a hub forwards to: head office's address, the hub's token there, and how far it got."""
+    # The token is a credential this server presents upstream, so it is kept as issued (unlike
+    # the tokens it checks, of which it keeps only hashes); the data folder must stay private.
+    db.execute(
+        "CREATE TABLE upstream (id INTEGER PRIMARY KEY CHECK (id = 1), url TEXT NOT NULL, device TEXT NOT NULL, "
+        "token TEXT NOT NULL, cursor INTEGER NOT NULL DEFAULT 0, enrolled_at TEXT NOT NULL, last_forward_at TEXT)"
+    )
+
+
 SYNC_SCHEMA = """
 -- One-time enrollment codes; only the sha256 of the (high-entropy) code is kept.
 CREATE TABLE enroll_codes (

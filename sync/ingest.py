@@ -100,7 +100,7 @@ def ingest(db: Database, shop_id: int, pushed_by: str, raws: list[msgspec.Raw], 
             continue
         event = _clean(event, shop_id)
         body = _encoder.encode(event)
-        named = _named_blobs(event) if type(event) is ChecklistCompleted else event.blobs
+        named = named_blobs(event)
         accepted.append((i, event, body, sha256(body).hexdigest(), named))
     if not accepted:
         return results
@@ -175,8 +175,10 @@ def _held_blobs(conn, shop_id: int, shas: set[str]) -> set[str]:
     return {sha for (sha,) in rows}
 
 
-def _named_blobs(event: ChecklistCompleted) -> list[str]:
-    """Every blob a checklist run names: its blobs list and each item's photo."""
+def named_blobs(event) -> list[str]:
+    """Every blob an event names: its blobs list and, for a checklist run, each item's photo."""
+    if type(event) is not ChecklistCompleted:
+        return event.blobs
     named = list(event.blobs)
     for item in event.payload.items:
         if item.photo is not None and item.photo not in named:
