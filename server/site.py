@@ -161,9 +161,6 @@ def _search_index(library: Library, lang: str) -> bytes:
             "keys": [],
             "text": " ".join(t(item.title) for item in checklist.items).lower(),
         })
-    # The title is shown as written but matched lower-cased: the phone lower-cases the query.
-    for entry in entries:
-        entry["title_lc"] = entry["title"].lower()
     return json.dumps(entries, ensure_ascii=False, separators=(",", ":")).encode()
 
 

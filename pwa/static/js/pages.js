@@ -5,6 +5,7 @@ import { get, getAll, getMeta } from "/static/js/db.js";
 import { errorMessage, fillChoices, onValidSubmit, reveal, showError } from "/static/js/forms.js";
 import { formatWhen, lang, localInputValue, t } from "/static/js/i18n.js";
 import { eventsOfType, record } from "/static/js/outbox.js";
+import { loadIndex } from "/static/js/search.js";
 
 const params = new URL(window.location.href).searchParams;
 
@@ -168,7 +169,7 @@ async function incidentPage() {
   const root = document.getElementById("incident");
   root.hidden = false;
   await renderSummary(root, state);
-  const index = await (await fetch(`/${lang}/search-index.json`)).json();
+  const index = await loadIndex(lang);
   const code = state.opened.payload.code;
   const guide = index.find((entry) => entry.code === code.toLowerCase());
   // Back into the checks where they stopped: the flow page at the last step answered.

@@ -46,5 +46,6 @@ export function search(index, query) {
 
 export async function loadIndex(lang) {
   const response = await fetch(`/${lang}/search-index.json`);
-  return response.json();
+  // Titles are shown as written but matched lower-cased, like the query.
+  return (await response.json()).map((entry) => ({ ...entry, title_lc: entry.title.toLowerCase() }));
 }
