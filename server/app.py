@@ -1,6 +1,5 @@
 """The app factory: settings in, a Litestar app out."""
 
-import logging
 from pathlib import Path
 
 import msgspec

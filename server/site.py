@@ -76,10 +76,8 @@ def render(env: jinja2.Environment, library: Library, lang: str, url: str, templ
     return env.get_template(template).render(
         lang=lang,
         html_lang=HTML_LANG[lang],
-        other_lang=other,
         other_html_lang=HTML_LANG[other],
         other_url=f"/{other}" + url.removeprefix(f"/{lang}"),
-        url=url,
         t=t,
         tx=t.text,
         library=library,

@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-import pytest
 
 from content.load import check, content_version, load
 

@@ -67,7 +67,7 @@ function registerWorker() {
 let syncState = null;
 
 /** Every page says what waits to be synced, and how the last sync went, so nothing seems lost. */
-export async function showOutbox() {
+async function showOutbox() {
   const { events, photos, rejected } = await waiting();
   const [token, lastSync, authError] = await Promise.all([getMeta("token"), getMeta("lastSync"), getMeta("authError")]);
   const parts = [events || photos ? t("js.waiting", { events, photos }) : t(lastSync ? "js.synced" : "js.nothing")];

@@ -18,7 +18,7 @@ function wirePhotos() {
 }
 
 /** Everything recorded about one incident, from its events; null if it is not on this phone. */
-export async function incidentState(id) {
+async function incidentState(id) {
   const opened = await get("events", id);
   if (!opened || opened.type !== "incident.opened") return null;
   const all = await getAll("events");
