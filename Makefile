@@ -3,11 +3,16 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test chromium check bench clean
+.PHONY: run test tools check bench clean
 
+# `make run` installs what running needs; the test extras come only with `make test`.
 $(BIN)/posaid: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test-extras: $(BIN)/posaid
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
@@ -17,20 +22,23 @@ run: $(BIN)/posaid
 check: $(BIN)/posaid
 	$(BIN)/posaid content check
 
-# Browser tests drive Debian's Chromium; install it when we can (root), else say how.
-chromium:
-	@if command -v chromium >/dev/null 2>&1; then :; \
+# Browser tests drive Debian's Chromium, and Node runs the phone's pure modules (the masking parity
+# tests); install whichever is missing when we can (root), else say how.
+TOOLS := chromium:chromium node:nodejs
+tools:
+	@missing=""; for pair in $(TOOLS); do command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	else \
-		echo "Chromium is missing: run 'sudo apt-get install chromium' (Debian), then 'make test' again." >&2; exit 1; \
+		echo "Missing:$$missing: run 'sudo apt-get install$$missing' (Debian), then 'make test' again." >&2; exit 1; \
 	fi
 
-test: $(BIN)/posaid chromium
+test: $(VENV)/.test-extras tools
 	$(BIN)/posaid content check
 	$(BIN)/pytest
 
-bench: $(BIN)/posaid
+bench: $(VENV)/.test-extras
 	@for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:

@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-
 from content.load import check, content_version, load
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.pwa.test_offline import wait_offline_ready
+from tests.fixtures import wait_offline_ready
 
 
 @pytest.fixture

@@ -3,23 +3,9 @@ content change reaches the installed app as an update the user is told about."""
 
 import pytest
 
+from tests.fixtures import wait_offline_ready
+
 pytestmark = pytest.mark.browser
-
-
-def wait_offline_ready(page):
-    """Wait until the service worker is active and has precached everything."""
-    page.evaluate("navigator.serviceWorker.ready")
-    page.wait_for_function(
-        """async () => {
-            const keys = await caches.keys();
-            for (const key of keys) {
-                const cache = await caches.open(key);
-                if (await cache.match('/en/codes/T2')) return true;
-            }
-            return false;
-        }""",
-        timeout=30_000,
-    )
 
 
 def test_first_visit_installs_then_reads_offline(live_server, phone):

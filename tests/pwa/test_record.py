@@ -146,22 +146,6 @@ def test_record_everything_offline_and_find_it_again(offline_page, live_server, 
     assert all(b["type"] == "image/jpeg" and b["start"] == [0xFF, 0xD8] and not b["exif"] for b in blobs)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("card 4111111111111111 declined", "card 411111******1111 declined"),
-    ("4111 1111 1111 1111", "4111 11** **** 1111"),
-    ("6222-0212-3456-7890-1", "6222-0212-3456-7890-1"),  # fails Luhn: an order number
-    ("order 20261129001", "order 20261129001"),
-    ("４１１１１１１１１１１１１１１１", "４１１１１１******１１１１"),
-])
-def test_phone_masks_card_numbers_like_the_server(offline_page, live_server, text, expected):
-    from sync.pan import mask_pans
-
-    masked = offline_page.evaluate(
-        "async (text) => (await import('/static/js/mask.js')).maskPans(text)", text)
-    assert masked == expected
-    assert mask_pans(text) == expected
-
-
 def test_escalate_from_a_support_card_with_the_summary_to_read_out(offline_page, live_server):
     page = offline_page
     page.goto(live_server.url + "/en/flows/t2")

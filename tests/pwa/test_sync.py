@@ -10,8 +10,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.conftest import ROOT
-from tests.pwa.test_offline import wait_offline_ready
+from tests.fixtures import ROOT, wait_offline_ready
 
 pytestmark = pytest.mark.browser
 

@@ -11,10 +11,9 @@ import pytest
 from litestar.testing import TestClient
 
 from server.app import create_app
-from tests.conftest import ROOT
-from tests.server.api import add_shop, count, enroll
-from tests.sync import images
-from tests.sync.images import sha
+from tests import images
+from tests.fixtures import ROOT, add_shop, count, enroll
+from tests.images import sha
 
 
 @pytest.fixture

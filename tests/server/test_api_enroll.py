@@ -4,8 +4,8 @@ import pytest
 
 from server.auth import revoke_device
 from server.db import now
-from tests.server.api import DEVICE, OTHER_DEVICE, add_shop, count, enroll, new_code
-from tests.sync import factories as f
+from tests import factories as f
+from tests.fixtures import DEVICE, OTHER_DEVICE, add_shop, count, enroll, new_code
 
 
 def test_a_code_enrolls_a_device_for_its_shop(client):

@@ -6,10 +6,10 @@ import msgspec
 import pytest
 
 from sync.types import MAX_BATCH
-from tests.server.api import add_shop, count, enroll
-from tests.sync import factories as f
-from tests.sync import images
-from tests.sync.images import sha
+from tests import factories as f
+from tests import images
+from tests.fixtures import add_shop, count, enroll
+from tests.images import sha
 
 
 @pytest.fixture

@@ -1,20 +1,10 @@
 """`posaid` on the command line: content check, and serve failing with one clear line."""
 
-import os
 import socket
-import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import ROOT, free_port
-
-
-def posaid(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "server", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-        env={**os.environ, "POSAID_PORT": ""},
-    )
+from tests.fixtures import free_port, one_line_error, posaid
 
 
 def test_content_check_passes_on_bundled_content():
@@ -29,14 +19,6 @@ def test_content_check_names_the_fault(content_dir):
     result = posaid("content", "check", "--content", str(content_dir))
     assert result.returncode == 1
     assert result.stderr.strip() == "flows/t2.toml: start: no step 'nowhere'"
-
-
-def one_line_error(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 def test_serve_with_unwritable_data_dir(tmp_path):

@@ -8,8 +8,7 @@ from server.app import create_app
 from server.db import Store
 from server.demo import ensure_demo
 from server.settings import Settings
-from tests.server.api import DEVICE
-from tests.server.test_cli import one_line_error, posaid
+from tests.fixtures import DEVICE, one_line_error, posaid
 
 
 def ok(*args: str) -> str:

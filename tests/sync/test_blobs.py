@@ -3,8 +3,8 @@
 import pytest
 
 from sync.blobs import BlobError, BlobStore, held, identify, record, webp_size
-from tests.sync import images
-from tests.sync.images import sha
+from tests import images
+from tests.images import sha
 
 
 @pytest.fixture

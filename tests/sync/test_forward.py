@@ -7,12 +7,11 @@ import sqlite3
 import subprocess
 import sys
 import urllib.request
-import uuid
 
 import pytest
 from PIL import Image
 
-from tests.conftest import ROOT, LiveServer, free_port
+from tests.fixtures import ROOT, LiveServer, free_port, uuid7
 
 pytestmark = pytest.mark.slow
 
@@ -40,15 +39,8 @@ def call(server: LiveServer, method: str, path: str, body: bytes | None = None, 
         return json.loads(response.read() or b"null")
 
 
-def uuid7(n: int) -> str:
-    value = (1_777_000_000_000 + n) << 80 | uuid.uuid4().int & ((1 << 80) - 1)
-    value = (value & ~(0xF << 76)) | (0x7 << 76)
-    value = (value & ~(0x3 << 62)) | (0x2 << 62)
-    return str(uuid.UUID(int=value))
-
-
 def incident(n: int, blobs=()) -> dict:
-    return {"type": "incident.opened", "id": uuid7(n), "device": PHONE, "at": "2026-11-29T09:00:00+08:00",
+    return {"type": "incident.opened", "id": uuid7(1_777_000_000_000 + n), "device": PHONE, "at": "2026-11-29T09:00:00+08:00",
             "recorded_by": "王芳", "blobs": list(blobs),
             "payload": {"code": "T2", "terminal": "收银台 1", "occurred_at": "2026-11-29T08:58:00+08:00"}}
 

@@ -9,7 +9,7 @@ from server.db import Store
 from sync.blobs import BlobInfo, record
 from sync.ingest import BadPush, TooManyEvents, decode_push, ingest
 from sync.types import MAX_BATCH
-from tests.sync import factories as f
+from tests import factories as f
 
 NOW = "2026-05-01T12:00:00+00:00"
 

@@ -1,18 +1,6 @@
 """Events as a phone records them (plain JSON-ready dicts), for tests to push."""
 
-import os
-import time
-import uuid
-
-DEVICE = "0b7c5a52-8d3e-4d2a-9f1e-3c1a2b4d5e6f"
-
-
-def uuid7() -> str:
-    """A UUIDv7 as the phone makes one: 48-bit milliseconds, then random bits."""
-    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
-    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
-    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
-    return str(uuid.UUID(int=value))
+from tests.fixtures import DEVICE, uuid7
 
 
 def event(type_: str, payload: dict, *, at: str = "2026-05-01T10:00:00Z", blobs=(), device=DEVICE, **extra) -> dict:
