@@ -1,19 +1,22 @@
 """What the browser benchmarks share: a real server process, Chromium, an installed app."""
 
-import sys
+import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from content.load import DEFAULT_ROOT  # noqa: E402
-from tests.conftest import LiveServer, chromium_path, free_port  # noqa: E402
-from tests.pwa.test_offline import wait_offline_ready  # noqa: E402
+from _server import ROOT, Server
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def chromium() -> str:
+    path = os.environ.get("POSAID_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        raise SystemExit("Chromium is missing: install Debian's chromium (apt-get install chromium)")
+    return path
 
 
 @contextmanager
@@ -22,10 +25,10 @@ def server_and_browser():
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
-        server = LiveServer(Path(tmp) / "data", DEFAULT_ROOT, free_port()).start()
+        server = Server(Path(tmp) / "data")
         try:
             with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=ARGS)
+                browser = pw.chromium.launch(executable_path=chromium(), headless=True, args=ARGS)
                 try:
                     yield server, browser
                 finally:
@@ -34,4 +37,19 @@ def server_and_browser():
             server.stop()
 
 
-__all__ = ["server_and_browser", "wait_offline_ready", "ROOT"]
+def wait_offline_ready(page) -> None:
+    """Until every URL the service worker lists is in its cache (the app then works offline)."""
+    page.evaluate("navigator.serviceWorker.ready")
+    page.wait_for_function(
+        """async () => {
+            const expected = (await (await fetch('/sw.js')).text()).match(/"url":/g).length;
+            let cached = 0;
+            for (const key of await caches.keys()) cached += (await (await caches.open(key)).keys()).length;
+            return cached >= expected;
+        }""",
+        timeout=60_000,
+        polling=250,
+    )
+
+
+__all__ = ["ROOT", "server_and_browser", "wait_offline_ready"]

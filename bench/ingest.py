@@ -22,38 +22,19 @@ import io
 import json
 import os
 import random
-import socket
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
+from _server import DEVICE, Server, uuid7
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from server.db import PRAGMAS  # noqa: E402
+from server.store import PRAGMAS
 
-ROOT = Path(__file__).resolve().parent.parent
-DEVICE = "6f1c2d3e-4b5a-4c7d-9e8f-1a2b3c4d5e6f"
 NOTES = ["", "", "顾客改用现金支付", "换了电源插座后恢复", "网络指示灯不亮，路由器重启", "打印纸用完，已更换",
          "customer paid by card on the second try", "screen showed T2 twice before restart"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def uuid7(ms: int) -> str:
-    value = ms << 80 | int.from_bytes(os.urandom(10), "big")
-    value = (value & ~(0xF << 76)) | (0x7 << 76)
-    value = (value & ~(0x3 << 62)) | (0x2 << 62)
-    return str(uuid.UUID(int=value))
 
 
 def make_events(count: int) -> list[dict]:
@@ -88,51 +69,6 @@ def make_events(count: int) -> list[dict]:
                 "terminal": "收银台 1 Till 1", "kind": "software-update", "done_at": at,
                 "fields": {"version-before": "2.4.0", "version-after": "2.4.1"}, "note": rng.choice(NOTES)}})
     return events[:count]
-
-
-class Server:
-    """`posaid serve` in its own process, with a data folder in a temporary directory."""
-
-    def __init__(self, data: Path, max_blob_bytes: int):
-        self.data, self.port = data, free_port()
-        env = {**os.environ, "POSAID_MAX_BLOB_BYTES": str(max_blob_bytes), "POSAID_DEMO": ""}
-        cmd = [sys.executable, "-m", "server", "serve", "--data", str(data), "--port", str(self.port)]
-        self.process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if self.request("GET", "/healthz")[0] == 200:
-                    return
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"server did not start: {self.process.stderr.read().decode()}") from None
-                time.sleep(0.1)
-
-    def request(self, method: str, path: str, body=None, headers=None) -> tuple[int, bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-        try:
-            conn.request(method, path, body=body, headers=headers or {})
-            response = conn.getresponse()
-            return response.status, response.read()
-        finally:
-            conn.close()
-
-    def posaid(self, *args: str) -> str:
-        return subprocess.run([sys.executable, "-m", "server", *args, "--data", str(self.data)], cwd=ROOT,
-                              check=True, capture_output=True, text=True).stdout
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-
-
-def enroll(server: Server) -> dict[str, str]:
-    shop = server.posaid("shops", "add", "bench shop").strip()
-    code = server.posaid("codes", "issue", shop).split("code: ")[1].split()[0]
-    body = json.dumps({"code": code, "device": DEVICE, "name": "bench phone"}).encode()
-    status, answer = server.request("POST", "/api/v1/enroll", body, {"Content-Type": "application/json"})
-    assert status == 200, answer
-    return {"Authorization": "Bearer " + json.loads(answer)["token"], "Content-Type": "application/json"}
 
 
 def cpu_seconds(pid: int) -> float:
@@ -248,7 +184,7 @@ def main() -> None:
         work = Path(tmp)
         server = Server(work / "data", max_blob_bytes=60 * 1024 * 1024)
         try:
-            auth = enroll(server)
+            auth = server.enroll()
             pushed, pushed_cpu = push_all(server, auth, bodies)
             db = work / "data" / "posaid.db"
             stored = sqlite3.connect(db).execute("SELECT count(*) FROM events").fetchone()[0]

@@ -9,27 +9,22 @@ import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
-import msgspec
+import anyio
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from sqlite_utils import Database
+
+from server import queries, writes
+from server.queries import TokenHolder
+from server.store import Store
+from sync.errors import Forbidden, NotFound, Unauthorized
 
 # No 0/O, 1/I/L or U: a code is read aloud and typed on a phone without mix-ups.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
 CODE_GROUPS, CODE_GROUP_LENGTH = 4, 4
 CODE_HOURS = 24
 
-
-class Device(msgspec.Struct, frozen=True):
-    """Who a token speaks for: the device and the one shop it may reach."""
-
-    id: str
-    shop_id: int
-
-
-class EnrollError(Exception):
-    """An enrollment code that cannot be used; the message tells the person what to do."""
+Device = TokenHolder  # what request.user is on every authenticated API route
 
 
 def _digest(secret: str) -> str:
@@ -42,16 +37,14 @@ def _code_key(code: str) -> str:
 
 
 def issue_code(db: Database, shop_id: int, hours: float = CODE_HOURS) -> tuple[str, str]:
-    """A new one-time code for a shop and when it expires; LookupError if there is no such shop."""
-    if db.execute("SELECT 1 FROM shops WHERE id = ?", [shop_id]).fetchone() is None:
-        raise LookupError("no such shop")
+    """A new one-time code for a shop and when it expires."""
+    if queries.shop(db, shop_id) is None:
+        raise NotFound(f"shop {shop_id}: no such shop")
     groups = ("".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_GROUP_LENGTH)) for _ in range(CODE_GROUPS))
     code = "-".join(groups)
     created = datetime.now(UTC)
     expires = (created + timedelta(hours=hours)).isoformat()
-    db["enroll_codes"].insert(
-        {"code_hash": _code_key(code), "shop_id": shop_id, "created_at": created.isoformat(), "expires_at": expires}
-    )
+    writes.add_enroll_code(db, _code_key(code), shop_id, created.isoformat(), expires)
     return code, expires
 
 
@@ -60,65 +53,54 @@ def enroll_url(base: str, code: str) -> str:
     return f"{base.rstrip('/')}/zh/enroll?code={code}"
 
 
-def enroll(db: Database, code: str, device_id: str, name: str, now: str) -> tuple[str, int, str]:
-    """Spend a code: (token, shop id, shop name). Re-enrolling a device revokes its old tokens."""
-    row = db.execute(
-        "SELECT c.shop_id, s.name, c.expires_at, c.used_by FROM enroll_codes c JOIN shops s ON s.id = c.shop_id "
-        "WHERE c.code_hash = ?",
-        [_code_key(code)],
-    ).fetchone()
-    if row is None:
-        raise EnrollError("code: unknown enrollment code; check it, or ask for a new one")
-    shop_id, shop_name, expires_at, used_by = row
+def enroll(db: Database, code: str, device_id: str, name: str, now: str) -> tuple[str, queries.Shop]:
+    """Spend a code: a new token and the shop. Re-enrolling a device revokes its old tokens."""
+    found = queries.enroll_code(db, _code_key(code))
+    if found is None:
+        raise Forbidden("code: unknown enrollment code; check it, or ask for a new one")
     # The same device may spend its code again (its first answer may have been lost on the way).
-    if used_by is not None and used_by != device_id:
-        raise EnrollError("code: this enrollment code has been used already; ask for a new one")
-    if expires_at <= now:
-        raise EnrollError(f"code: this enrollment code expired at {expires_at}; ask for a new one")
-    db.execute("UPDATE enroll_codes SET used_at = ?, used_by = ? WHERE code_hash = ?", [now, device_id, _code_key(code)])
-    db.execute(
-        "INSERT INTO devices (id, shop_id, name, enrolled_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-        "shop_id = excluded.shop_id, name = excluded.name, enrolled_at = excluded.enrolled_at, revoked_at = NULL",
-        [device_id, shop_id, name, now],
-    )
-    db.execute("UPDATE tokens SET revoked_at = ? WHERE device_id = ? AND revoked_at IS NULL", [now, device_id])
+    if found.used_by is not None and found.used_by != device_id:
+        raise Forbidden("code: this enrollment code has been used already; ask for a new one")
+    if found.expires_at <= now:
+        raise Forbidden(f"code: this enrollment code expired at {found.expires_at}; ask for a new one")
+    writes.use_enroll_code(db, _code_key(code), device_id, now)
+    writes.enroll_device(db, device_id, found.shop_id, name, now)
+    writes.revoke_tokens(db, device_id, now)
     token = secrets.token_urlsafe(32)
-    db["tokens"].insert(
-        {"token_hash": _digest(token), "device_id": device_id, "shop_id": shop_id, "issued_at": now}
-    )
-    return token, shop_id, shop_name
+    writes.add_token(db, _digest(token), device_id, found.shop_id, now)
+    return token, queries.Shop(id=found.shop_id, name=found.shop_name)
 
 
 def authenticate(db: Database, token: str) -> Device | None:
     """The device a live token belongs to, or None for an unknown or revoked one."""
-    row = db.execute(
-        "SELECT device_id, shop_id FROM tokens WHERE token_hash = ? AND revoked_at IS NULL", [_digest(token)]
-    ).fetchone()
-    return Device(id=row[0], shop_id=row[1]) if row else None
+    return queries.token_holder(db, _digest(token))
 
 
 def revoke_device(db: Database, device_id: str, now: str) -> int:
     """Revoke a device and every token it holds; the number of live tokens revoked."""
-    if db.execute("SELECT 1 FROM devices WHERE id = ?", [device_id]).fetchone() is None:
-        raise LookupError("no such device")
-    db.execute("UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", [now, device_id])
-    return db.execute(
-        "UPDATE tokens SET revoked_at = ? WHERE device_id = ? AND revoked_at IS NULL", [now, device_id]
-    ).rowcount
+    if not queries.device_exists(db, device_id):
+        raise NotFound(f"device {device_id}: no such device")
+    return writes.revoke_device(db, device_id, now)
 
 
 class BearerAuth(AbstractAuthenticationMiddleware):
     """Every API route not marked exclude_from_auth needs `Authorization: Bearer <token>`."""
 
+    def __init__(self, app, store: Store, **kwargs):
+        super().__init__(app, **kwargs)
+        self.store = store
+
+    def _lookup(self, token: str) -> Device | None:
+        with self.store.read() as db:
+            return authenticate(db, token)
+
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
         scheme, _, token = connection.headers.get("authorization", "").partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
-            raise NotAuthorizedException("missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-        with connection.app.state.store.read() as db:
-            device = authenticate(db, token)
+            raise Unauthorized("missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+        # In a worker thread: SQLite is never touched on the event loop, which serves everyone.
+        device = await anyio.to_thread.run_sync(self._lookup, token)
         if device is None:
-            raise NotAuthorizedException(
-                "unknown or revoked token", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
-            )
+            raise Unauthorized("unknown or revoked token", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
         return AuthenticationResult(user=device, auth=token)

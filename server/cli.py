@@ -1,4 +1,8 @@
-"""The `posaid` command: serve the app, check the content, manage shops, codes and devices."""
+"""The `posaid` command: serve the app, check the content, manage shops, codes and devices.
+
+Every refusal (the sync/errors.py family, a content fault) becomes one line on stderr and exit
+status 1, in one place: the `Posaid` group, which every command runs inside.
+"""
 
 import errno
 import socket
@@ -8,15 +12,29 @@ from pathlib import Path
 import click
 
 from content.load import DEFAULT_ROOT, ContentError, load
-from server.settings import Settings, SettingsError
+from server.settings import Settings
+from sync.errors import BadRequest, NotFound, PosaidError
+
+
+class Posaid(click.Group):
+    """The command group that turns every refusal into one clear line, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except PosaidError as exc:
+            raise click.ClickException(exc.message) from None
+        except ContentError as exc:
+            more = f" (and {len(exc.problems) - 1} more: run `posaid content check`)" if len(exc.problems) > 1 else ""
+            raise click.ClickException(f"content: {exc.problems[0]}{more}") from None
 
 
 def _fail(message: str) -> None:
-    """Stop with one clear line on stderr and a non-zero exit, never a traceback."""
-    raise click.ClickException(message)
+    """Stop with one clear line on stderr and a non-zero exit."""
+    raise BadRequest(message)
 
 
-@click.group()
+@click.group(cls=Posaid)
 def main() -> None:
     """posaid: offline first aid for POS terminal errors."""
 
@@ -66,20 +84,13 @@ def serve(**flags) -> None:
     from server.app import create_app
     from server.demo import ensure_demo
 
-    try:
-        settings = Settings.load(**flags)
-    except SettingsError as exc:
-        _fail(str(exc))
+    settings = Settings.load(**flags)
     for name in ("certfile", "keyfile"):
         path = getattr(settings, name)
         if path and not Path(path).is_file():
             _fail(f"--{name} {path}: no such file")
     _check_data_dir(Path(settings.data))
-    try:
-        app = create_app(settings)
-    except ContentError as exc:
-        more = f" (and {len(exc.problems) - 1} more: run `posaid content check`)" if len(exc.problems) > 1 else ""
-        _fail(f"content: {exc.problems[0]}{more}")
+    app = create_app(settings)
     sock = _bind(settings.host, settings.port)
     scheme = "https" if settings.certfile else "http"
     url = f"{scheme}://{settings.host}:{sock.getsockname()[1]}/"
@@ -127,14 +138,11 @@ DATA_OPTION = click.option("--data", help="Folder for the database and blobs [PO
 
 def _store(data: str | None):
     """The database of the data folder `serve` would use (safe beside a running server: WAL)."""
-    from server.db import Store
+    from server.store import Store
 
-    try:
-        settings = Settings.load(data=data)
-    except SettingsError as exc:
-        _fail(str(exc))
+    settings = Settings.load(data=data)
     _check_data_dir(Path(settings.data))
-    return Store(Path(settings.data) / "posaid.db")
+    return Store(Path(settings.data) / "posaid.db", settings.busy_timeout_ms)
 
 
 @main.group()
@@ -147,12 +155,13 @@ def shops() -> None:
 @DATA_OPTION
 def shops_add(name: str, data: str | None) -> None:
     """Add a shop called NAME; prints its id."""
-    from server.db import now
+    from server import writes
+    from server.store import now
 
     if not name.strip():
         _fail("NAME: give the shop a name")
     with _store(data).write() as db:
-        shop_id = db["shops"].insert({"name": name.strip(), "created_at": now()}).last_pk
+        shop_id = writes.add_shop(db, name.strip(), now())
     click.echo(shop_id)
 
 
@@ -160,13 +169,12 @@ def shops_add(name: str, data: str | None) -> None:
 @DATA_OPTION
 def shops_list(data: str | None) -> None:
     """Every shop: id, name and its enrolled (not revoked) devices."""
+    from server import queries
+
     with _store(data).read() as db:
-        rows = db.execute(
-            "SELECT s.id, s.name, count(d.id) FROM shops s LEFT JOIN devices d "
-            "ON d.shop_id = s.id AND d.revoked_at IS NULL GROUP BY s.id ORDER BY s.id"
-        ).fetchall()
-    for shop_id, name, devices in rows:
-        click.echo(f"{shop_id}\t{name}\t{devices} device{'s' if devices != 1 else ''}")
+        listed = queries.shops(db)
+    for shop in listed:
+        click.echo(f"{shop.id}\t{shop.name}\t{shop.devices} device{'s' if shop.devices != 1 else ''}")
 
 
 @main.group()
@@ -181,13 +189,13 @@ def codes() -> None:
 @DATA_OPTION
 def codes_issue(shop: int, base: str, hours: float, data: str | None) -> None:
     """Issue a one-time code for SHOP (its id) and the URL that opens the enrollment page with it."""
+    from server import queries
     from server.auth import enroll_url, issue_code
 
-    try:
-        with _store(data).write() as db:
-            code, expires = issue_code(db, shop, hours)
-    except LookupError as exc:
-        _fail(f"SHOP {shop}: {exc} (see `posaid shops list`)")
+    with _store(data).write() as db:
+        if queries.shop(db, shop) is None:
+            raise NotFound(f"SHOP {shop}: no such shop (see `posaid shops list`)")
+        code, expires = issue_code(db, shop, hours)
     click.echo(f"code: {code}")
     click.echo(f"url: {enroll_url(base, code)}")
     click.echo(f"works once, until {expires}")
@@ -203,14 +211,13 @@ def devices() -> None:
 @DATA_OPTION
 def devices_list(shop: int | None, data: str | None) -> None:
     """Every device: id, shop, name, when enrolled, and whether revoked."""
-    where, params = ("WHERE shop_id = ?", [shop]) if shop is not None else ("", [])
+    from server import queries
+
     with _store(data).read() as db:
-        rows = db.execute(
-            f"SELECT id, shop_id, name, enrolled_at, revoked_at FROM devices {where} ORDER BY enrolled_at", params
-        ).fetchall()
-    for device_id, shop_id, name, enrolled_at, revoked_at in rows:
-        state = f"revoked {revoked_at}" if revoked_at else "active"
-        click.echo(f"{device_id}\tshop {shop_id}\t{name}\tenrolled {enrolled_at}\t{state}")
+        listed = queries.devices(db, shop)
+    for device in listed:
+        state = f"revoked {device.revoked_at}" if device.revoked_at else "active"
+        click.echo(f"{device.id}\tshop {device.shop_id}\t{device.name}\tenrolled {device.enrolled_at}\t{state}")
 
 
 @devices.command("revoke")
@@ -218,14 +225,14 @@ def devices_list(shop: int | None, data: str | None) -> None:
 @DATA_OPTION
 def devices_revoke(device: str, data: str | None) -> None:
     """Revoke DEVICE (its id): its tokens stop working at once; it can enroll again with a new code."""
+    from server import queries
     from server.auth import revoke_device
-    from server.db import now
+    from server.store import now
 
-    try:
-        with _store(data).write() as db:
-            count = revoke_device(db, device, now())
-    except LookupError as exc:
-        _fail(f"DEVICE {device}: {exc} (see `posaid devices list`)")
+    with _store(data).write() as db:
+        if not queries.device_exists(db, device):
+            raise NotFound(f"DEVICE {device}: no such device (see `posaid devices list`)")
+        count = revoke_device(db, device, now())
     click.echo(f"revoked device {device} ({count} token{'s' if count != 1 else ''})")
 
 
@@ -241,15 +248,9 @@ def upstream() -> None:
 @DATA_OPTION
 def upstream_enroll(url: str, code: str, name: str, data: str | None) -> None:
     """Enroll this server with head office at URL using a one-time CODE from head office."""
-    from server.db import now
-    from sync.forward import ForwardError, enroll
+    from server.hub import enroll_upstream
 
-    store = _store(data)
-    try:
-        with store.write() as db:
-            answer = enroll(db, url, code, name, now())
-    except ForwardError as exc:
-        _fail(str(exc))
+    answer = enroll_upstream(_store(data), url, code, name)
     click.echo(f"enrolled with {url} for shop {answer.shop.id} ({answer.shop.name}); run `posaid forward`")
 
 
@@ -261,12 +262,12 @@ def forward(loop: bool, interval: float, data: str | None) -> None:
     """Send everything the shop's phones pushed here on to head office (hub → hq)."""
     import time
 
-    from server.db import now
+    from server.hub import HubLog
     from sync.forward import ForwardError
     from sync.forward import forward as forward_events
 
     settings = Settings.load(data=data)
-    store = _store(data)
+    log = HubLog(_store(data))
 
     def progress(report) -> None:
         click.echo(f"forwarded {report.events} events ({report.stored} stored, {report.duplicate} already there), "
@@ -274,11 +275,10 @@ def forward(loop: bool, interval: float, data: str | None) -> None:
 
     while True:
         try:
-            with store.read() as db:
-                report = forward_events(db, Path(settings.data) / "blobs", store.write, now, progress=progress)
+            report = forward_events(log, Path(settings.data) / "blobs", progress=progress)
         except ForwardError as exc:
             if not loop:
-                _fail(str(exc))
+                raise
             click.echo(f"{exc}; trying again in {interval:g} s", err=True)
         else:
             for line in report.refused:

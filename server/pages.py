@@ -1,11 +1,18 @@
-"""Routes for the PWA: the prerendered pages and the service worker."""
+"""Routes for the PWA: its prerendered pages, the service worker, and its error page.
+
+The routes name exactly the pages the site rendered, so the app claims only its own paths and
+every other URL is left to the parts of the site that own it.
+"""
 
 from litestar import Request, Response, get
-from litestar.exceptions import NotFoundException
+from litestar.di import NamedDependency
+from litestar.handlers import HTTPRouteHandler
 
-from litestar.datastructures import State
+from content.load import Library
+from server.errors import ErrorPage
+from server.site import Page, Site, render
 
-from server.site import Page
+OFFICE = "office"  # the prefix of the office's templates (server/office/templates)
 
 
 def _serve(request: Request, page: Page, cache: str = "no-cache") -> Response:
@@ -15,16 +22,49 @@ def _serve(request: Request, page: Page, cache: str = "no-cache") -> Response:
     return Response(page.body, media_type=page.media_type, headers=headers)
 
 
-@get(["/", "/zh", "/en", "/zh/{rest:path}", "/en/{rest:path}"], include_in_schema=False, sync_to_thread=False)
-def page(request: Request, state: State) -> Response:
-    """A page of the app, in the language its path starts with."""
-    found = state.site.pages.get(request.url.path.rstrip("/") or "/")
-    if found is None:
-        raise NotFoundException(f"no page at {request.url.path}")
-    return _serve(request, found)
+def routes(site: Site) -> list[HTTPRouteHandler]:
+    """The app's page route (one handler for every page the site rendered) and its service worker."""
+
+    @get(sorted(site.pages), include_in_schema=False, sync_to_thread=False)
+    def page(request: Request, site: NamedDependency[Site]) -> Response:
+        """A page of the app, in the language its path starts with."""
+        return _serve(request, site.pages[request.url.path.rstrip("/") or "/"])
+
+    @get("/sw.js", include_in_schema=False, sync_to_thread=False)
+    def service_worker(request: Request, site: NamedDependency[Site]) -> Response:
+        """The service worker; never cached by HTTP, so the browser always sees a new version."""
+        return _serve(request, site.service_worker, cache="no-cache, no-store")
+
+    return [page, service_worker]
 
 
-@get("/sw.js", include_in_schema=False, sync_to_thread=False)
-def service_worker(request: Request, state: State) -> Response:
-    """The service worker; never cached by HTTP, so the browser always sees a new version."""
-    return _serve(request, state.site.service_worker, cache="no-cache, no-store")
+def _lang(path: str) -> str:
+    return "en" if path == "/en" or path.startswith("/en/") else "zh"
+
+
+def _message(library: Library, lang: str, status: int, detail: str) -> str:
+    """What a person reads: 404s and 500s in the site's own words, other refusals as they came."""
+    key = "error.not_found" if status == 404 else "error.internal" if status >= 500 else None
+    return getattr(library.strings[key], lang) if key else detail
+
+
+def app_error_page(env, library: Library) -> ErrorPage:
+    """The phone app's error page, in the language of the URL."""
+
+    def render_error(request: Request, status: int, message: str) -> str:
+        path, lang = request.url.path, _lang(request.url.path)
+        return render(env, library, lang, path, "error.html", status=status,
+                      message=_message(library, lang, status, message))
+
+    return render_error
+
+
+def plain_error_page(env, library: Library) -> ErrorPage:
+    """An error page outside the app: no app script, no service worker; English if the browser prefers it."""
+
+    def render_error(request: Request, status: int, message: str) -> str:
+        lang = "en" if request.headers.get("accept-language", "").lower().startswith("en") else "zh"
+        return render(env, library, lang, f"/{lang}", f"{OFFICE}/error.html", status=status,
+                      message=_message(library, lang, status, message))
+
+    return render_error

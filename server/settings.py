@@ -6,12 +6,16 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from sync.errors import BadRequest
+
 Port = Annotated[int, msgspec.Meta(ge=0, le=65535)]
 Bytes = Annotated[int, msgspec.Meta(ge=1)]
+Seconds = Annotated[float, msgspec.Meta(gt=0)]
+Millis = Annotated[int, msgspec.Meta(ge=0)]
 
 
-class SettingsError(ValueError):
-    """A setting has a bad value; the message names the setting."""
+class SettingsError(BadRequest):
+    """A setting has a bad value; the message names the setting, its flag and its variable."""
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -26,6 +30,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     content: str | None = None
     demo: bool = False
     max_blob_bytes: Bytes = 15 * 1024 * 1024  # the largest photo a device may upload
+    body_idle_seconds: Seconds = 30  # an upload that sends nothing this long has stalled
+    busy_timeout_ms: Millis = 5000  # how long a write waits for another process's lock before a 503
 
     @classmethod
     def load(cls, env: Mapping[str, str] = os.environ, **flags) -> "Settings":

@@ -6,6 +6,7 @@ service worker's precache revision and makes serving a dictionary look-up.
 
 import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import jinja2
@@ -41,10 +42,17 @@ def _page(body: bytes, media_type: str) -> Page:
     return Page(body=body, media_type=media_type, etag='"' + hashlib.sha256(body).hexdigest()[:20] + '"')
 
 
-def environment() -> jinja2.Environment:
-    """The jinja2 environment for the PWA templates: autoescaped, and strict about missing names."""
+def environment(folders: Mapping[str, Path] | None = None) -> jinja2.Environment:
+    """The jinja2 environment: autoescaped, and strict about missing names.
+
+    The phone app's templates load by their names ("home.html"); each other part of the site
+    brings its own folder, loaded under its prefix ("office/base.html").
+    """
+    loaders = [jinja2.FileSystemLoader(PWA / "templates")]
+    if folders:
+        loaders.append(jinja2.PrefixLoader({prefix: jinja2.FileSystemLoader(path) for prefix, path in folders.items()}))
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(PWA / "templates"),
+        loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -18,8 +18,9 @@ The upload protocol (tus-like; the API's routes speak it, this module keeps the 
   More than the size cap (Upload-Length, Content-Length or the bytes streamed) → **413**, nothing kept.
 
 Files: ``<root>/<sha[:2]>/<sha[2:]>`` once complete (one file per content, whichever shop sent it;
-the blobs table records which shops hold it), ``<root>/partial/<shop>-<sha>`` while in progress.
-Only one upload of a blob per shop runs at a time (another gets 409 until it ends).
+the server's blobs table records which shops hold it), ``<root>/partial/<shop>-<sha>`` while in
+progress. Only one upload of a blob per shop runs at a time (another gets 409 until it ends): the
+server keeps that claim in its database, so that every app server sees it.
 
 Memory does not grow with the blob: bytes go to disk chunk by chunk, the hash is updated as they
 pass, and Pillow reads JPEG and PNG headers only. WebP is the exception Pillow imposes (its libwebp
@@ -30,13 +31,20 @@ its RIFF header before Pillow opens it.
 import hashlib
 import os
 import re
-import threading
 import warnings
 from pathlib import Path
 
 import msgspec
 from PIL import Image, UnidentifiedImageError
-from sqlite_utils import Database
+
+from sync.errors import (
+    BadRequest,
+    Conflict,
+    PosaidError,
+    TooLarge,
+    Unprocessable,
+    UnsupportedMedia,
+)
 
 MAX_PIXELS = 40_000_000
 MEDIA_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
@@ -44,12 +52,14 @@ SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _READ_CHUNK = 1 << 20
 
 
-class BlobError(Exception):
-    """An upload refused; kind says which rule (the API maps it to a status), offset what is held."""
+def upload_headers(offset: int, complete: bool) -> dict[str, str]:
+    """The headers every answer about an upload carries: what is held, and whether that is all."""
+    return {"Upload-Offset": str(offset), "Upload-Complete": "?1" if complete else "?0"}
 
-    def __init__(self, kind: str, message: str, offset: int | None = None):
-        super().__init__(message)
-        self.kind, self.offset = kind, offset
+
+def _refused(kind: type[PosaidError], message: str, offset: int | None = None) -> PosaidError:
+    """An upload refused, carrying the held offset when the client should resume from it."""
+    return kind(message, headers=upload_headers(offset, False) if offset is not None else None)
 
 
 class BlobInfo(msgspec.Struct, frozen=True):
@@ -65,8 +75,6 @@ class BlobStore:
         self.root, self.max_bytes, self.max_pixels = Path(root), max_bytes, max_pixels
         self.partials = self.root / "partial"
         self.partials.mkdir(parents=True, exist_ok=True)
-        self._active: set[tuple[int, str]] = set()
-        self._lock = threading.Lock()
 
     def path(self, sha: str) -> Path:
         """Where a complete blob lives."""
@@ -82,35 +90,27 @@ class BlobStore:
         except FileNotFoundError:
             return 0
 
-    def begin(self, shop_id: int, sha: str, offset: int, length: int | None, announced: int | None) -> "Upload":
-        """Start (or resume) an upload at offset; BlobError when the offset, length or size is wrong."""
-        if length is not None and length > self.max_bytes:
-            raise BlobError("too_large", f"Upload-Length {length} is over the {self.max_bytes}-byte limit for a blob")
-        if announced is not None and offset + announced > self.max_bytes:
-            raise BlobError("too_large", f"Content-Length {announced} from offset {offset} is over the "
-                                         f"{self.max_bytes}-byte limit for a blob")
-        if length is not None and announced is not None and offset + announced > length:
-            raise BlobError("length", f"Content-Length {announced} from offset {offset} runs past Upload-Length {length}")
-        key = (shop_id, sha)
-        with self._lock:
-            held = self.offset(shop_id, sha)
-            if key in self._active:
-                raise BlobError("busy", "another upload of this blob is in progress; retry later", offset=held)
-            if offset != held:
-                raise BlobError("offset", f"Upload-Offset {offset} does not match the {held} bytes held; "
-                                          f"resume from {held}", offset=held)
-            if length is not None and length < offset:
-                raise BlobError("length", f"Upload-Length {length} is less than Upload-Offset {offset}")
-            self._active.add(key)
-        try:
-            return Upload(self, shop_id, sha, offset, length)
-        except BaseException:
-            self._release(key)
-            raise
+    def busy(self, shop_id: int, sha: str) -> PosaidError:
+        """The refusal for an upload of a blob that another upload is sending right now."""
+        return _refused(Conflict, "another upload of this blob is in progress; retry later", self.offset(shop_id, sha))
 
-    def _release(self, key: tuple[int, str]) -> None:
-        with self._lock:
-            self._active.discard(key)
+    def begin(self, shop_id: int, sha: str, offset: int, length: int | None, announced: int | None) -> "Upload":
+        """Start (or resume) an upload at offset, the caller holding the claim on it; refused when the
+        offset, length or size is wrong."""
+        if length is not None and length > self.max_bytes:
+            raise TooLarge(f"Upload-Length {length} is over the {self.max_bytes}-byte limit for a blob")
+        if announced is not None and offset + announced > self.max_bytes:
+            raise TooLarge(f"Content-Length {announced} from offset {offset} is over the "
+                           f"{self.max_bytes}-byte limit for a blob")
+        if length is not None and announced is not None and offset + announced > length:
+            raise BadRequest(f"Content-Length {announced} from offset {offset} runs past Upload-Length {length}")
+        held = self.offset(shop_id, sha)
+        if offset != held:
+            raise _refused(Conflict, f"Upload-Offset {offset} does not match the {held} bytes held; "
+                                     f"resume from {held}", held)
+        if length is not None and length < offset:
+            raise BadRequest(f"Upload-Length {length} is less than Upload-Offset {offset}")
+        return Upload(self, shop_id, sha, offset, length)
 
 
 class Upload:
@@ -134,27 +134,25 @@ class Upload:
         return self.length is None or self.size == self.length
 
     def write(self, chunk: bytes) -> None:
-        """Append a chunk; over the cap or past Upload-Length, the partial is deleted and BlobError raised."""
+        """Append a chunk; over the cap or past Upload-Length, the partial is deleted and the upload refused."""
         self.size += len(chunk)
         if self.size > self.store.max_bytes:
             self.discard()
-            raise BlobError("too_large", f"the blob is over the {self.store.max_bytes}-byte limit")
+            raise TooLarge(f"the blob is over the {self.store.max_bytes}-byte limit")
         if self.length is not None and self.size > self.length:
             self.discard()
-            raise BlobError("length", f"the body runs past Upload-Length {self.length}")
+            raise BadRequest(f"the body runs past Upload-Length {self.length}")
         self.file.write(chunk)
         self.hash.update(chunk)
 
     def keep(self) -> None:
         """Stop here and keep the bytes so far for a later resume."""
         self._close()
-        self.store._release((self.shop_id, self.sha))
 
     def discard(self) -> None:
         """Stop here and delete the partial file."""
         self._close()
         self.path.unlink(missing_ok=True)
-        self.store._release((self.shop_id, self.sha))
 
     def finish(self) -> BlobInfo:
         """Verify hash, type and pixels, then move the blob into place (atomically, fsynced)."""
@@ -164,7 +162,7 @@ class Upload:
             self._close()
             digest = self.hash.hexdigest()
             if digest != self.sha:
-                raise BlobError("hash", f"hash mismatch: the bytes received hash to {digest}, not to the name {self.sha}")
+                raise Unprocessable(f"hash mismatch: the bytes received hash to {digest}, not to the name {self.sha}")
             media_type = identify(self.path, self.store.max_pixels)
             target = self.store.path(self.sha)
             target.parent.mkdir(exist_ok=True)
@@ -173,7 +171,6 @@ class Upload:
         except BaseException:
             self.discard()
             raise
-        self.store._release((self.shop_id, self.sha))
         return BlobInfo(sha256=self.sha, size=self.size, media_type=media_type)
 
     def _close(self) -> None:
@@ -191,7 +188,7 @@ def _fsync_dir(path: Path) -> None:
 
 
 def identify(path: Path, max_pixels: int = MAX_PIXELS) -> str:
-    """The media type of an image file read by Pillow; BlobError for other files and for bombs."""
+    """The media type of an image file read by Pillow; refused for other files and for bombs."""
     with open(path, "rb") as file:
         head = file.read(30)
     size = webp_size(head)
@@ -203,11 +200,11 @@ def identify(path: Path, max_pixels: int = MAX_PIXELS) -> str:
             with Image.open(path, formats=list(MEDIA_TYPES)) as image:
                 kind, size = image.format, image.size
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise BlobError("bomb", f"decompression bomb refused: {exc}") from None
+        raise Unprocessable(f"decompression bomb refused: {exc}") from None
     except UnidentifiedImageError:
-        raise BlobError("type", f"{_name_of(path)}: only JPEG, PNG or WebP images are accepted") from None
+        raise UnsupportedMedia(f"{_name_of(path)}: only JPEG, PNG or WebP images are accepted") from None
     except (OSError, SyntaxError, ValueError) as exc:
-        raise BlobError("type", f"not a readable JPEG, PNG or WebP image ({exc})") from None
+        raise UnsupportedMedia(f"not a readable JPEG, PNG or WebP image ({exc})") from None
     _check_pixels(size, max_pixels)
     return MEDIA_TYPES[kind]
 
@@ -215,7 +212,7 @@ def identify(path: Path, max_pixels: int = MAX_PIXELS) -> str:
 def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
     width, height = size
     if width * height > max_pixels:
-        raise BlobError("bomb", f"decompression bomb refused: {width}×{height} pixels is over the "
+        raise Unprocessable(f"decompression bomb refused: {width}×{height} pixels is over the "
                                 f"{max_pixels // 1_000_000}-megapixel limit")
 
 
@@ -243,18 +240,3 @@ def webp_size(head: bytes) -> tuple[int, int] | None:
     if chunk == b"VP8X":
         return (int.from_bytes(head[24:27], "little") + 1, int.from_bytes(head[27:30], "little") + 1)
     return None
-
-
-def record(db: Database, info: BlobInfo, shop_id: int, received_at: str) -> bool:
-    """Note that a shop holds a blob (in the caller's write); False if it was held already."""
-    cursor = db.execute(
-        "INSERT OR IGNORE INTO blobs (sha256, shop_id, size, media_type, received_at) VALUES (?, ?, ?, ?, ?)",
-        [info.sha256, shop_id, info.size, info.media_type, received_at],
-    )
-    return cursor.rowcount == 1
-
-
-def held(db: Database, shop_id: int, sha: str) -> int | None:
-    """The size of a blob the shop holds, or None."""
-    row = db.execute("SELECT size FROM blobs WHERE sha256 = ? AND shop_id = ?", [sha, shop_id]).fetchone()
-    return row[0] if row else None

@@ -13,22 +13,44 @@ import ssl
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import msgspec
 from msgspec.structs import replace
-from sqlite_utils import Database
 
+from sync.errors import UpstreamError
 from sync.ingest import named_blobs
-from sync.types import MAX_BATCH, EnrollRequest, EnrollResponse, PushResponse, event_decoder
+from sync.types import (
+    MAX_BATCH,
+    EnrollRequest,
+    EnrollResponse,
+    PushResponse,
+    event_decoder,
+)
 
 _encoder = msgspec.json.Encoder()
 _enroll_response = msgspec.json.Decoder(EnrollResponse)
 _push_response = msgspec.json.Decoder(PushResponse)
 
 
-class ForwardError(Exception):
-    """Head office could not be reached or refused the hub; the message says which."""
+ForwardError = UpstreamError  # head office could not be reached or refused the hub; the message says which
+
+
+class Log(Protocol):
+    """What the forwarder needs of the hub's own database (the server provides it from its store)."""
+
+    def upstream(self) -> tuple[str, str, int] | None:
+        """(head office's URL, the hub's token there, the cursor), or None when not enrolled."""
+
+    def events_after(self, cursor: int, limit: int) -> list[tuple[int, str]]:
+        """(seq, body) of the next events received after cursor, in receive order."""
+
+    def remaining(self, cursor: int) -> int:
+        """How many events were received after cursor."""
+
+    def advance(self, cursor: int) -> None:
+        """Head office has answered for every event up to cursor: remember it."""
 
 
 class Report(msgspec.Struct):
@@ -84,8 +106,8 @@ def _detail(data: bytes) -> str:
         return data[:200].decode(errors="replace")
 
 
-def enroll(db: Database, url: str, code: str, name: str, now: str) -> EnrollResponse:
-    """Enroll this server with head office at url using a one-time code; keep the token."""
+def enroll(url: str, code: str, name: str) -> EnrollResponse:
+    """Enroll this server with head office at url using a one-time code: its answer (the token)."""
     device = str(uuid.uuid4())
     upstream = Upstream(url)
     try:
@@ -95,38 +117,28 @@ def enroll(db: Database, url: str, code: str, name: str, now: str) -> EnrollResp
         upstream.close()
     if status != 200:
         raise ForwardError(f"upstream: enrollment refused ({status}: {_detail(data)})")
-    answer = _enroll_response.decode(data)
-    db.execute("DELETE FROM upstream")
-    db["upstream"].insert({"id": 1, "url": url, "device": device, "token": answer.token, "cursor": 0,
-                           "enrolled_at": now})
-    return answer
+    return _enroll_response.decode(data)
 
 
-def forward(db: Database, blob_root: Path, write, now: Callable[[], str], batch: int = MAX_BATCH,
+def forward(log: Log, blob_root: Path, batch: int = MAX_BATCH,
             progress: Callable[[Report], None] = lambda report: None) -> Report:
-    """Send everything after the cursor to head office, a batch at a time; the run's report.
-
-    `db` is read; `write()` is the store's write transaction, used only to move the cursor.
-    """
-    row = db.execute("SELECT url, token, cursor FROM upstream WHERE id = 1").fetchone()
-    if row is None:
+    """Send everything after the cursor to head office, a batch at a time; the run's report."""
+    found = log.upstream()
+    if found is None:
         raise ForwardError("upstream: this server is not enrolled with head office (posaid upstream enroll URL CODE)")
-    url, token, cursor = row
+    url, token, cursor = found
     report = Report(cursor=cursor)
     upstream = Upstream(url, token)
     try:
         while True:
-            rows = db.execute(
-                "SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", [report.cursor, batch]
-            ).fetchall()
+            rows = log.events_after(report.cursor, batch)
             if not rows:
                 break
             events = [replace(event_decoder.decode(body), shop=None) for _, body in rows]
             _forward_batch(upstream, blob_root, events, report)
             report.cursor = rows[-1][0]
-            with write() as wdb:
-                wdb.execute("UPDATE upstream SET cursor = ?, last_forward_at = ? WHERE id = 1", [report.cursor, now()])
-            report.remaining = db.execute("SELECT count(*) FROM events WHERE seq > ?", [report.cursor]).fetchone()[0]
+            log.advance(report.cursor)
+            report.remaining = log.remaining(report.cursor)
             progress(report)
     finally:
         upstream.close()

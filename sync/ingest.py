@@ -21,6 +21,7 @@ import msgspec
 from msgspec.structs import replace
 from sqlite_utils import Database
 
+from sync.errors import BadRequest, TooLarge
 from sync.pan import MIN_DIGITS, mask_pans
 from sync.types import (
     EVENT_TYPES,
@@ -37,7 +38,7 @@ from sync.types import (
     PushRequest,
     event_decoder,
 )
-from sync.views import Views, iso
+from sync.views import Views, iso, placeholders
 
 push_decoder = msgspec.json.Decoder(PushRequest)
 _encoder = msgspec.json.Encoder()
@@ -59,16 +60,8 @@ _count_decoder = msgspec.json.Decoder(_Counted)
 _named_decoder = msgspec.json.Decoder(_Named)
 
 
-class BadPush(ValueError):
-    """The push body as a whole is unusable; the message says why."""
-
-
-class TooManyEvents(BadPush):
-    """More events in one push than MAX_BATCH."""
-
-
 def decode_push(body: bytes) -> list[msgspec.Raw]:
-    """The raw events of a push body; BadPush (or TooManyEvents) naming the problem."""
+    """The raw events of a push body; BadRequest naming the problem, TooLarge over MAX_BATCH events."""
     try:
         return push_decoder.decode(body).events
     except msgspec.ValidationError as exc:
@@ -77,12 +70,12 @@ def decode_push(body: bytes) -> list[msgspec.Raw]:
         except msgspec.MsgspecError:
             count = 0
         if count > MAX_BATCH:
-            raise TooManyEvents(
+            raise TooLarge(
                 f"events: {count} events in one push; the limit is {MAX_BATCH}, send the rest in another push"
             ) from None
-        raise BadPush(f"body: {exc}") from None
+        raise BadRequest(f"body: {exc}") from None
     except msgspec.DecodeError as exc:
-        raise BadPush(f"body is not valid JSON: {exc}") from None
+        raise BadRequest(f"body is not valid JSON: {exc}") from None
 
 
 def ingest(db: Database, shop_id: int, pushed_by: str, raws: list[msgspec.Raw], received_at: str) -> list[EventResult]:
@@ -106,9 +99,9 @@ def ingest(db: Database, shop_id: int, pushed_by: str, raws: list[msgspec.Raw], 
         return results
 
     conn = db.conn
-    ids = _encoder.encode([a[1].id for a in accepted])
-    held_events = dict(conn.execute("SELECT id, hash FROM events WHERE id IN (SELECT value FROM json_each(?))", [ids]))
-    wanted = {sha for a in accepted for sha in a[4]}
+    ids = [a[1].id for a in accepted]
+    held_events = dict(conn.execute(f"SELECT id, hash FROM events WHERE id IN ({placeholders(len(ids))})", ids))
+    wanted = sorted({sha for a in accepted for sha in a[4]})
     held_blobs = _held_blobs(conn, shop_id, wanted) if wanted else set()
 
     views = Views(shop_id)
@@ -148,8 +141,8 @@ def ingest(db: Database, shop_id: int, pushed_by: str, raws: list[msgspec.Raw], 
     )
     if conflict_rows:
         conn.executemany(
-            "INSERT OR IGNORE INTO conflicts (event_id, shop_id, pushed_by, hash, body, received_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO conflicts (event_id, shop_id, pushed_by, hash, body, received_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             conflict_rows,
         )
     views.write(db)
@@ -167,10 +160,9 @@ def _rejection(raw: msgspec.Raw, exc: msgspec.MsgspecError) -> EventResult:
     return EventResult(id=event_id, status="rejected", reason=str(exc))
 
 
-def _held_blobs(conn, shop_id: int, shas: set[str]) -> set[str]:
+def _held_blobs(conn, shop_id: int, shas: list[str]) -> set[str]:
     rows = conn.execute(
-        "SELECT sha256 FROM blobs WHERE shop_id = ? AND sha256 IN (SELECT value FROM json_each(?))",
-        [shop_id, _encoder.encode(sorted(shas))],
+        f"SELECT sha256 FROM blobs WHERE shop_id = ? AND sha256 IN ({placeholders(len(shas))})", [shop_id, *shas]
     )
     return {sha for (sha,) in rows}
 

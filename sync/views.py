@@ -1,5 +1,4 @@
-"""The read views kept from the events: incidents, checklist_runs, maintenance (incident_steps is
-an SQL view over the log, see server/db.py).
+"""The read views kept from the events: incidents, incident_steps, checklist_runs, maintenance.
 
 A batch's rows are gathered here and written with one executemany per statement, in the same
 transaction as the events. An incident's counts and status are folded in Python first: an
@@ -8,8 +7,12 @@ held from before is updated once per batch, not once per child.
 
 Events may arrive out of order (an incident.opened rejected for a missing photo while its steps
 are stored): a child of an incident not yet held stays in the log only, and `catch_up` counts it
-when the incident.opened arrives. The latest close (by the device's clock) sets the status,
-whatever order the closes came in.
+when the incident.opened arrives.
+
+Which close decides an incident: the latest by the device's clock, and of two at the same
+instant the later-made (greater UUIDv7 id), whatever order they arrive in. The phone folds its
+events by the same rule (pwa/static/js/incidents.js; tests/cases/incident_close.json holds the
+cases both are tested against).
 """
 
 from datetime import UTC
@@ -30,13 +33,23 @@ from sync.types import (
 _encoder = msgspec.json.Encoder()
 
 
-class _Tally:
-    """What a batch adds to one incident: steps, photos, the last event's time, the latest close."""
+def close_key(at: str, event_id: str) -> tuple[str, str]:
+    """What orders two closes of one incident: the UTC time text (see `iso`), then the event id."""
+    return (at, event_id)
 
-    __slots__ = ("steps", "photos", "last_at", "close")
+
+def placeholders(count: int) -> str:
+    """`?, ?, …` for an IN list: portable SQL, where SQLite's json_each would not be."""
+    return ", ".join("?" * count)
+
+
+class _Tally:
+    """What a batch adds to one incident: steps, photos, the last event's time, the deciding close."""
+
+    __slots__ = ("steps", "photos", "last_at", "close_key", "close")
 
     def __init__(self):
-        self.steps, self.photos, self.last_at, self.close = 0, 0, "", None
+        self.steps, self.photos, self.last_at, self.close_key, self.close = 0, 0, "", None, None
 
     def add(self, steps: int, photos: int, at: str) -> None:
         self.steps += steps
@@ -44,11 +57,22 @@ class _Tally:
         if at > self.last_at:
             self.last_at = at
 
-    def closed(self, payload, at: str) -> None:
-        if self.close is None or at >= self.close[0]:
-            resolved = payload.step if payload.outcome == "resolved" else None
-            escalated = payload.step if payload.outcome == "escalated" else None
-            self.close = (at, payload.outcome, resolved, escalated, payload.support)
+    def closed(self, event_id: str, payload, at: str) -> None:
+        key = close_key(at, event_id)
+        if self.close_key is None or key > self.close_key:
+            self.close_key = key
+            self.close = {
+                "status": payload.outcome,
+                "closed_at": at,
+                "closed_by": event_id,
+                "resolved_at_step": payload.step if payload.outcome == "resolved" else None,
+                "escalated_at_step": payload.step if payload.outcome == "escalated" else None,
+                "support": payload.support,
+            }
+
+
+_OPEN = {"status": "open", "closed_at": None, "closed_by": None, "resolved_at_step": None,
+         "escalated_at_step": None, "support": None}
 
 
 class Views:
@@ -56,9 +80,9 @@ class Views:
 
     def __init__(self, shop_id: int):
         self.shop_id = shop_id
-        self.opened: dict[str, tuple] = {}
+        self.opened: dict[str, dict] = {}
         self.tallies: dict[str, _Tally] = {}
-        self.runs, self.logs = [], []
+        self.steps, self.runs, self.logs = [], [], []
 
     def _tally(self, incident: str) -> _Tally:
         tally = self.tallies.get(incident)
@@ -70,17 +94,22 @@ class Views:
         """Take in one stored event; return the incident it belongs to, if any."""
         kind, p = type(event), event.payload
         if kind is IncidentOpened:
-            self.opened[event.id] = (event.device, p.code, p.terminal, p.occurred_at, p.note, event.recorded_by,
-                                     photos, at)
+            self.opened[event.id] = {
+                "id": event.id, "shop_id": self.shop_id, "device": event.device, "code": p.code,
+                "terminal": p.terminal, "opened_at": iso(p.occurred_at), "note": p.note,
+                "recorded_by": event.recorded_by, "photos_count": photos, "last_event_at": at,
+            }
             return event.id
         if kind is IncidentStep:
             self._tally(p.incident).add(1, photos, at)
+            self.steps.append((p.incident, at, event.id, self.shop_id, p.flow, p.step, p.answer, p.note,
+                               event.recorded_by, photos))
             return p.incident
         if kind is IncidentNoted or kind is IncidentClosed:
             tally = self._tally(p.incident)
             tally.add(0, photos, at)
             if kind is IncidentClosed:
-                tally.closed(p, at)
+                tally.closed(event.id, p, at)
             return p.incident
         if kind is ChecklistCompleted:
             problems = sum(1 for item in p.items if item.result == "problem")
@@ -97,50 +126,59 @@ class Views:
         this batch's events are inserted)."""
         if not self.opened:
             return
-        ids = _encoder.encode(list(self.opened))
+        ids = list(self.opened)
         # "+shop_id" keeps the planner on the incident index (the shop's index would scan its whole
-        # log); order does not matter: counts add up and the latest close wins in any order.
-        rows = db.conn.execute(
-            "SELECT body, at, photos FROM events WHERE incident IN (SELECT value FROM json_each(?)) "
-            "AND +shop_id = ? AND type != 'incident.opened'",
-            [ids, self.shop_id],
+        # log); order does not matter: counts add up and the deciding close is the greatest key.
+        rows = db.execute(
+            f"SELECT body, at, photos FROM events WHERE incident IN ({placeholders(len(ids))}) "
+            "AND +shop_id = ? AND type <> 'incident.opened'",
+            [*ids, self.shop_id],
         )
         for body, at, photos in rows:
             event = event_decoder.decode(body)
             tally = self._tally(event.payload.incident)
             tally.add(int(type(event) is IncidentStep), photos, at)
             if type(event) is IncidentClosed:
-                tally.closed(event.payload, at)
+                tally.closed(event.id, event.payload, at)
 
     def write(self, db: Database) -> None:
         """Insert and update the view rows."""
         conn, shop = db.conn, self.shop_id
         incidents = []
-        for incident, (device, code, terminal, occurred_at, note, recorded_by, photos, at) in self.opened.items():
+        for incident, row in self.opened.items():
             tally = self.tallies.pop(incident, None) or _Tally()
-            close = tally.close or (None, "open", None, None, None)
-            incidents.append((
-                incident, shop, device, code, terminal, iso(occurred_at), note, recorded_by, close[1], close[0],
-                close[2], close[3], close[4], tally.steps, photos + tally.photos, max(at, tally.last_at),
-            ))
+            incidents.append({
+                **row, **(tally.close or _OPEN), "steps_count": tally.steps,
+                "photos_count": row["photos_count"] + tally.photos,
+                "last_event_at": max(row["last_event_at"], tally.last_at),
+            })
         conn.executemany(
             "INSERT INTO incidents (id, shop_id, device, code, terminal, opened_at, note, recorded_by, status, "
-            "closed_at, resolved_at_step, escalated_at_step, support, steps_count, photos_count, last_event_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "closed_at, closed_by, resolved_at_step, escalated_at_step, support, steps_count, photos_count, "
+            "last_event_at) VALUES (:id, :shop_id, :device, :code, :terminal, :opened_at, :note, :recorded_by, "
+            ":status, :closed_at, :closed_by, :resolved_at_step, :escalated_at_step, :support, :steps_count, "
+            ":photos_count, :last_event_at)",
             incidents,
         )
         # What is left belongs to incidents held from earlier pushes (or not held yet: then no row
         # matches, and catch_up counts these events when the incident.opened arrives).
         conn.executemany(
             "UPDATE incidents SET steps_count = steps_count + ?, photos_count = photos_count + ?, "
-            "last_event_at = max(last_event_at, ?) WHERE id = ? AND shop_id = ?",
-            [(t.steps, t.photos, t.last_at, incident, shop) for incident, t in self.tallies.items()],
+            "last_event_at = CASE WHEN last_event_at < ? THEN ? ELSE last_event_at END "
+            "WHERE id = ? AND shop_id = ?",
+            [(t.steps, t.photos, t.last_at, t.last_at, incident, shop) for incident, t in self.tallies.items()],
         )
         conn.executemany(
-            "UPDATE incidents SET status = ?, closed_at = ?, resolved_at_step = ?, escalated_at_step = ?, "
-            "support = ? WHERE id = ? AND shop_id = ? AND (closed_at IS NULL OR closed_at <= ?)",
-            [(c[1], c[0], c[2], c[3], c[4], incident, shop, c[0])
-             for incident, t in self.tallies.items() if (c := t.close) is not None],
+            "UPDATE incidents SET status = :status, closed_at = :closed_at, closed_by = :closed_by, "
+            "resolved_at_step = :resolved_at_step, escalated_at_step = :escalated_at_step, support = :support "
+            "WHERE id = :id AND shop_id = :shop_id AND (closed_at IS NULL OR closed_at < :closed_at "
+            "OR (closed_at = :closed_at AND closed_by < :closed_by))",
+            [{**t.close, "id": incident, "shop_id": shop} for incident, t in self.tallies.items() if t.close],
+        )
+        conn.executemany(
+            "INSERT INTO incident_steps (incident, at, id, shop_id, flow, step, answer, note, recorded_by, "
+            "photos_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            self.steps,
         )
         conn.executemany(
             "INSERT INTO checklist_runs (id, shop_id, device, checklist, period, signed_by, completed_at, "

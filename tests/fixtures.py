@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 from litestar.testing import TestClient
 
+from server import writes
 from server.auth import issue_code
-from server.db import now
+from server.cli import main
+from server.store import now
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,11 +30,9 @@ OTHER_DEVICE = "5d1f0c3e-2b4a-4c6d-8e9f-0a1b2c3d4e5f"
 
 
 def add_shop(client: TestClient, name: str = "Shop A", terminals=("Till 1", "Till 2"), staff=("Wang", "Li")) -> int:
+    """A shop in the app's database, with terminals (model X990) and staff; its id."""
     with client.app.state.store.write() as db:
-        shop_id = db["shops"].insert({"name": name, "created_at": now()}).last_pk
-        db["terminals"].insert_all({"shop_id": shop_id, "name": t, "model": "X990"} for t in terminals)
-        db["staff"].insert_all({"shop_id": shop_id, "name": s} for s in staff)
-    return shop_id
+        return writes.add_shop(db, name, now(), [(t, "X990", None) for t in terminals], staff)
 
 
 def new_code(client: TestClient, shop_id: int) -> str:
@@ -134,15 +135,16 @@ def wait_offline_ready(page):
     )
 
 
-def posaid(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "server", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-        env={**os.environ, "POSAID_PORT": ""},
-    )
+def posaid(*args: str, **env: str) -> Result:
+    """Run a `posaid` command in this process (click's CliRunner), with POSAID_* variables from env only."""
+    clean = {name: None for name in os.environ if name.startswith("POSAID_")}
+    return CliRunner().invoke(main, list(args), env={**clean, **env})
 
 
-def one_line_error(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode != 0
+def one_line_error(result: Result) -> str:
+    """The one line a failed command printed: no traceback, nothing else."""
+    assert result.exit_code != 0
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr

@@ -10,7 +10,9 @@ import time
 import pytest
 from litestar.testing import TestClient
 
+from server import writes
 from server.app import create_app
+from server.store import now
 from tests import images
 from tests.fixtures import ROOT, add_shop, count, enroll
 from tests.images import sha
@@ -27,7 +29,7 @@ def url(data_or_name) -> str:
 
 
 def blob_files(client) -> list:
-    root = client.app.state.blobs.root
+    root = client.app.state.blob_store.root
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
 
 
@@ -39,7 +41,7 @@ def test_a_photo_is_kept_byte_for_byte_and_then_held(client, phone, make, media_
     response = client.put(url(data), headers=phone.headers, content=data)
     assert response.status_code == 201
     assert response.json() == {"sha256": sha(data), "offset": len(data), "complete": True, "media_type": media_type}
-    assert client.app.state.blobs.path(sha(data)).read_bytes() == data
+    assert client.app.state.blob_store.path(sha(data)).read_bytes() == data
     head = client.head(url(data), headers=phone.headers)
     assert head.status_code == 200
     assert (head.headers["upload-offset"], head.headers["upload-complete"]) == (str(len(data)), "?1")
@@ -80,8 +82,26 @@ def test_an_upload_cut_half_way_resumes_from_the_offset_the_server_reports(clien
     rest = client.put(url(data), headers={**phone.headers, "Upload-Offset": str(offset),
                                           "Upload-Length": str(len(data))}, content=data[offset:])
     assert rest.status_code == 201
-    assert client.app.state.blobs.path(sha(data)).read_bytes() == data
+    assert client.app.state.blob_store.path(sha(data)).read_bytes() == data
     assert blob_files(client) == [f"{sha(data)[:2]}/{sha(data)[2:]}"]
+
+
+def claim(client, shop: int, data: bytes, touched_at: str) -> None:
+    """Another request (on this or another app server) is uploading this blob, last heard of at touched_at."""
+    with client.app.state.store.write() as db:
+        writes.claim_upload(db, shop, sha(data), "another-request", touched_at)
+
+
+def test_one_upload_of_a_blob_at_a_time_and_a_stalled_one_is_taken_over(client, phone):
+    data = images.jpeg()
+    claim(client, phone.shop, data, now())
+    busy = client.put(url(data), headers=phone.headers, content=data)
+    assert (busy.status_code, busy.headers["upload-offset"]) == (409, "0")
+    assert busy.json()["detail"] == "another upload of this blob is in progress; retry later"
+    with client.app.state.store.write() as db:
+        db.execute("UPDATE uploads SET touched_at = '2026-01-01T00:00:00+00:00'")  # it stopped sending long ago
+    assert client.put(url(data), headers=phone.headers, content=data).status_code == 201
+    assert count(client, "uploads") == 0  # released once done
 
 
 @pytest.mark.parametrize(("data", "name", "status", "detail"), [

@@ -129,6 +129,27 @@ def test_a_failure_mid_batch_stores_nothing(client, phone, monkeypatch):
     assert count(client, "events") == count(client, "incidents") == 0
 
 
+def test_a_database_locked_by_another_process_answers_503_and_loses_nothing(settings, tmp_path):
+    """Another process (the CLI, a backup) holds the write lock past the busy timeout: try again later."""
+    import sqlite3
+
+    from litestar.testing import TestClient
+
+    from server.app import create_app
+
+    with TestClient(app=create_app(msgspec.structs.replace(settings, busy_timeout_ms=50))) as client:
+        phone = enroll(client, add_shop(client))
+        other = sqlite3.connect(tmp_path / "data" / "posaid.db", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        event = f.opened()
+        busy = push(client, phone, [event])
+        other.execute("ROLLBACK")
+        assert (busy.status_code, busy.headers["retry-after"]) == (503, "1")
+        assert busy.headers["content-type"] == "application/problem+json"
+        assert busy.json()["detail"] == "the database is busy; try again in a moment"
+        assert statuses(push(client, phone, [event])) == ["stored"]
+
+
 def test_card_numbers_never_reach_the_database(client, phone, tmp_path):
     push(client, phone, [f.opened(note="card 6222021234567890128 stuck"), f.maintenance(note="4111-1111-1111-1111")])
     client.app.state.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

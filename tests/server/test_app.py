@@ -87,6 +87,22 @@ def test_errors_are_problem_details_for_api_and_pages_for_html(client):
     assert "没有这个页面。" in client.get("/zh/nothing").text
 
 
+def test_an_error_outside_the_app_gets_a_page_that_loads_no_app(client):
+    """The office's pages are not the phone app: their errors must not start its scripts or worker."""
+    page = client.get("/office/nothing", headers={"accept": "text/html", "accept-language": "en-GB,en;q=0.9"})
+    assert page.status_code == 404
+    assert '<html lang="en">' in page.text and "There is no such page." in page.text
+    assert "<script" not in page.text and "sw.js" not in page.text and "manifest" not in page.text
+    app_page = client.get("/en/nothing")
+    assert '<script type="module" src="/static/js/app.js"></script>' in app_page.text
+
+
+def test_the_app_claims_only_the_pages_it_rendered(client):
+    assert client.get("/en/codes/T2").status_code == 200
+    assert client.get("/en/codes/NOPE").status_code == 404
+    assert client.get("/en/codes/T2/more").status_code == 404
+
+
 def test_etag_revalidates(client):
     first = client.get("/en/codes/T2")
     again = client.get("/en/codes/T2", headers={"if-none-match": first.headers["etag"]})

@@ -9,7 +9,7 @@ from tests.fixtures import free_port, one_line_error, posaid
 
 def test_content_check_passes_on_bundled_content():
     result = posaid("content", "check")
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.output
     assert result.stdout.startswith("content ok: ")
 
 
@@ -17,7 +17,7 @@ def test_content_check_names_the_fault(content_dir):
     t2 = content_dir / "flows" / "t2.toml"
     t2.write_text(t2.read_text(encoding="utf-8").replace('start = "power"', 'start = "nowhere"'), encoding="utf-8")
     result = posaid("content", "check", "--content", str(content_dir))
-    assert result.returncode == 1
+    assert result.exit_code == 1
     assert result.stderr.strip() == "flows/t2.toml: start: no step 'nowhere'"
 
 
@@ -49,3 +49,9 @@ def test_serve_with_broken_content(tmp_path, content_dir):
 ])
 def test_serve_with_bad_tls_options(tmp_path, args, message):
     assert one_line_error(posaid("serve", "--data", str(tmp_path), *args)).startswith(message)
+
+
+@pytest.mark.parametrize("command", [["forward"], ["shops", "list"], ["serve"]])
+def test_a_bad_setting_in_the_environment_is_one_line_for_every_command(tmp_path, command):
+    line = one_line_error(posaid(*command, "--data", str(tmp_path), POSAID_PORT="abc"))
+    assert line == "Error: --port / POSAID_PORT: Expected `int`, got `str`"

@@ -5,15 +5,15 @@ import re
 from litestar.testing import TestClient
 
 from server.app import create_app
-from server.db import Store
 from server.demo import ensure_demo
 from server.settings import Settings
+from server.store import Store
 from tests.fixtures import DEVICE, one_line_error, posaid
 
 
 def ok(*args: str) -> str:
     result = posaid(*args)
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.output
     return result.stdout
 
 
@@ -50,7 +50,7 @@ def test_mistakes_get_one_clear_line(tmp_path):
         "Error: DEVICE nope: no such device (see `posaid devices list`)")
     assert one_line_error(posaid("shops", "add", " ", "--data", data)) == "Error: NAME: give the shop a name"
     usage = posaid("codes", "issue", "1", "--hours", "0", "--data", data)  # click's usage error: several lines
-    assert usage.returncode == 2
+    assert usage.exit_code == 2
     assert usage.stderr.strip().splitlines()[-1] == "Error: Invalid value for '--hours': 0.0 is not in the range x>0."
 
 

@@ -5,10 +5,12 @@ import hashlib
 import msgspec
 import pytest
 
-from server.db import Store
-from sync.blobs import BlobInfo, record
-from sync.ingest import BadPush, TooManyEvents, decode_push, ingest
-from sync.types import MAX_BATCH
+from server.store import Store
+from server.writes import add_shop, record_blob
+from sync.blobs import BlobInfo
+from sync.errors import BadRequest, TooLarge
+from sync.ingest import decode_push, ingest
+from sync.types import MAX_BATCH, EventResult
 from tests import factories as f
 
 NOW = "2026-05-01T12:00:00+00:00"
@@ -18,19 +20,19 @@ NOW = "2026-05-01T12:00:00+00:00"
 def store(tmp_path) -> Store:
     store = Store(tmp_path / "posaid.db")
     with store.write() as db:
-        db["shops"].insert_all([{"id": 1, "name": "one", "created_at": NOW}, {"id": 2, "name": "two", "created_at": NOW}])
+        add_shop(db, "one", NOW)
+        add_shop(db, "two", NOW)
     return store
 
 
-def push(store: Store, events: list, shop: int = 1) -> list[tuple]:
+def push(store: Store, events: list, shop: int = 1) -> list[EventResult]:
     raws = [msgspec.Raw(msgspec.json.encode(e)) for e in events]
     with store.write() as db:
-        results = ingest(db, shop, f.DEVICE, raws, NOW)
-    return [(r.id, r.status, r.reason, r.missing) for r in results]
+        return ingest(db, shop, f.DEVICE, raws, NOW)
 
 
-def statuses(results) -> list[str]:
-    return [r[1] for r in results]
+def statuses(results: list[EventResult]) -> list[str]:
+    return [r.status for r in results]
 
 
 def rows(store: Store, sql: str, params=()) -> list[tuple]:
@@ -66,7 +68,7 @@ def test_same_id_other_content_is_a_conflict_and_the_stored_event_is_kept(store)
     push(store, [event])
     before = rows(store, "SELECT seq, body, hash FROM events")
     results = push(store, [{**event, "payload": {**event["payload"], "note": "changed"}}])
-    assert results[0][:2] == (event["id"], "conflict")
+    assert (results[0].id, results[0].status) == (event["id"], "conflict")
     assert rows(store, "SELECT seq, body, hash FROM events") == before
     conflict = rows(store, "SELECT event_id, shop_id, body FROM conflicts")
     assert [(c[0], c[1], msgspec.json.decode(c[2])["payload"]["note"]) for c in conflict] == [(event["id"], 1, "changed")]
@@ -90,10 +92,9 @@ def test_within_one_batch_a_repeat_is_a_duplicate_and_a_change_a_conflict(store)
 def test_a_bad_event_is_rejected_with_its_reason_and_the_rest_stored(store, mangle, reason):
     bad, good = mangle(f.opened()), f.opened()
     results = push(store, [bad, good])
-    assert results[0][0] == bad["id"]
-    assert results[0][1] == "rejected"
-    assert results[0][2].startswith(reason)
-    assert results[1][1] == "stored"
+    assert (results[0].id, results[0].status) == (bad["id"], "rejected")
+    assert results[0].reason.startswith(reason)
+    assert results[1].status == "stored"
     assert rows(store, "SELECT id FROM events") == [(good["id"],)]
 
 
@@ -110,11 +111,11 @@ def test_an_event_naming_blobs_not_held_is_rejected_with_their_names(store):
     event = f.opened(blobs=[photo])
     run = f.checklist(photo=other)
     results = push(store, [event, run])
-    assert [(r[1], r[3]) for r in results] == [("rejected", [photo]), ("rejected", [other])]
+    assert [(r.status, r.missing) for r in results] == [("rejected", [photo]), ("rejected", [other])]
     with store.write() as db:
-        record(db, BlobInfo(photo, 10, "image/jpeg"), 1, NOW)
-        record(db, BlobInfo(other, 10, "image/jpeg"), 2, NOW)  # another shop's copy does not count
-    assert [(r[1], r[3]) for r in push(store, [event, run])] == [("stored", []), ("rejected", [other])]
+        record_blob(db, BlobInfo(photo, 10, "image/jpeg"), 1, NOW)
+        record_blob(db, BlobInfo(other, 10, "image/jpeg"), 2, NOW)  # another shop's copy does not count
+    assert [(r.status, r.missing) for r in push(store, [event, run])] == [("stored", []), ("rejected", [other])]
     assert rows(store, "SELECT photos_count FROM incidents") == [(1,)]
 
 
@@ -141,11 +142,9 @@ def test_incident_view_follows_its_events(store):
     iid = incident["id"]
     push(store, [incident, f.step(iid, "power"), f.step(iid, "network", at="2026-05-01T10:03:00Z")])
     with store.write() as db:
-        record(db, BlobInfo("c" * 64, 10, "image/jpeg"), 1, NOW)
+        record_blob(db, BlobInfo("c" * 64, 10, "image/jpeg"), 1, NOW)
     push(store, [f.noted(iid, blobs=["c" * 64]), f.closed(iid, "escalated", "network", at="2026-05-01T10:09:00Z")])
-    row = store.db.execute("SELECT * FROM incidents").fetchone()
-    names = [d[0] for d in store.db.execute("SELECT * FROM incidents").description]
-    view = dict(zip(names, row))
+    view = next(store.db["incidents"].rows)
     assert view["shop_id"] == 1 and view["code"] == "T2" and view["opened_at"] == "2026-05-01T09:58:00+00:00"
     assert (view["status"], view["escalated_at_step"], view["resolved_at_step"], view["support"]) == (
         "escalated", "network", None, "acquirer")
@@ -187,11 +186,11 @@ def test_decode_push():
 
 
 @pytest.mark.parametrize(("body", "error", "message"), [
-    (b'{"events": [', BadPush, "body is not valid JSON: "),
-    (b'{"events": {}}', BadPush, "body: Expected `array`, got `object` - at `$.events`"),
-    (b'{"event": []}', BadPush, "body: Object contains unknown field `event`"),
-    (b"[]", BadPush, "body: Expected `object`, got `array`"),
-    (b'{"events": [' + b",".join([b"{}"] * (MAX_BATCH + 1)) + b"]}", TooManyEvents,
+    (b'{"events": [', BadRequest, "body is not valid JSON: "),
+    (b'{"events": {}}', BadRequest, "body: Expected `array`, got `object` - at `$.events`"),
+    (b'{"event": []}', BadRequest, "body: Object contains unknown field `event`"),
+    (b"[]", BadRequest, "body: Expected `object`, got `array`"),
+    (b'{"events": [' + b",".join([b"{}"] * (MAX_BATCH + 1)) + b"]}", TooLarge,
      f"events: {MAX_BATCH + 1} events in one push; the limit is {MAX_BATCH}"),
 ])
 def test_a_bad_push_body_names_the_problem(body, error, message):

@@ -1,16 +1,24 @@
-"""The database: opened in WAL mode, migrated at start-up, written through one place."""
+"""The database schema: numbered migrations, applied at start-up, each in its own transaction.
 
-import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
-from pathlib import Path
+The SQL here is the subset SQLite and PostgreSQL share where that costs nothing; what is
+SQLite's own is marked so (WITHOUT ROWID, which PostgreSQL does not need: its tables are heaps).
+A migration never edits an earlier one: an old database upgrades by running what it lacks.
+"""
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from sync.types import IncidentClosed, IncidentStep, event_decoder
+from sync.views import close_key, iso
+
 migrations = Migrations("posaid")
+
+
+def _run(db: Database, script: str) -> None:
+    # One statement at a time: executescript() would COMMIT the migration's transaction first.
+    for statement in script.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
 
 
 @migrations()
@@ -34,10 +42,7 @@ def m001_shops(db: Database) -> None:
 @migrations()
 def m002_sync(db: Database) -> None:
     """Devices and their tokens, the event log, blobs, and the read views kept from the events."""
-    # One statement at a time: executescript() would COMMIT the migration's transaction first.
-    for statement in SYNC_SCHEMA.split(";\n"):
-        if statement.strip():
-            db.execute(statement)
+    _run(db, SYNC_SCHEMA)
 
 
 @migrations()
@@ -49,6 +54,37 @@ def m003_upstream(db: Database) -> None:
         "CREATE TABLE upstream (id INTEGER PRIMARY KEY CHECK (id = 1), url TEXT NOT NULL, device TEXT NOT NULL, "
         "token TEXT NOT NULL, cursor INTEGER NOT NULL DEFAULT 0, enrolled_at TEXT NOT NULL, last_forward_at TEXT)"
     )
+
+
+@migrations()
+def m004_steps_closes_uploads(db: Database) -> None:
+    """Steps as a table written at ingest, the close that decided each incident, uploads in progress."""
+    _run(db, STEPS_CLOSES_UPLOADS)
+    # Fill the new columns from the log, in Python, so the migration needs no JSON functions.
+    steps, closes = [], {}
+    for (body,) in db.execute("SELECT body FROM events WHERE type IN ('incident.step', 'incident.closed')"):
+        event = event_decoder.decode(body)
+        if type(event) is IncidentStep:
+            p = event.payload
+            steps.append((p.incident, iso(event.at), event.id, event.shop, p.flow, p.step, p.answer, p.note,
+                          event.recorded_by, len(event.blobs)))
+        elif type(event) is IncidentClosed:
+            incident, key = event.payload.incident, close_key(iso(event.at), event.id)
+            if incident not in closes or key > closes[incident][0]:
+                closes[incident] = (key, event)
+    db.conn.executemany(
+        "INSERT INTO incident_steps (incident, at, id, shop_id, flow, step, answer, note, recorded_by, photos_count) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        steps,
+    )
+    for incident, ((at, close_id), event) in closes.items():
+        p = event.payload
+        db.execute(
+            "UPDATE incidents SET status = ?, closed_at = ?, closed_by = ?, resolved_at_step = ?, "
+            "escalated_at_step = ?, support = ? WHERE id = ?",
+            [p.outcome, at, close_id, p.step if p.outcome == "resolved" else None,
+             p.step if p.outcome == "escalated" else None, p.support, incident],
+        )
 
 
 SYNC_SCHEMA = """
@@ -119,9 +155,9 @@ CREATE TABLE blobs (
     PRIMARY KEY (sha256, shop_id)
 );
 -- Read views, kept from the events in the same transaction. Derived data: no foreign keys (the
--- events they come from have them). Tables without secondary indexes are WITHOUT ROWID, clustered
--- on how they are read, so a batch updates as few B-trees as it can; incidents keeps its rowid,
--- since each of its indexes would otherwise repeat the 36-character id.
+-- events they come from have them). Tables without secondary indexes are WITHOUT ROWID (SQLite's
+-- own), clustered on how they are read, so a batch updates as few B-trees as it can; incidents
+-- keeps its rowid, since each of its indexes would otherwise repeat the 36-character id.
 CREATE TABLE incidents (
     id TEXT PRIMARY KEY,
     shop_id INTEGER NOT NULL,
@@ -143,9 +179,6 @@ CREATE TABLE incidents (
 CREATE INDEX incidents_shop ON incidents(shop_id, opened_at);
 CREATE INDEX incidents_code ON incidents(code, opened_at);
 CREATE INDEX incidents_opened ON incidents(opened_at);
--- One row per incident.step event (its id is unique in events already), kept in step order.
--- The steps tried are events already: a view reads them from the log (through the incident
--- index) instead of a second copy written with every push.
 CREATE VIEW incident_steps AS
 SELECT incident, at, id, shop_id,
        json_extract(body, '$.payload.flow') AS flow,
@@ -183,65 +216,35 @@ CREATE TABLE maintenance (
 CREATE INDEX maintenance_done ON maintenance(done_at);
 """
 
-
-def now() -> str:
-    """The time to record, as UTC text that sorts (the form every *_at column holds)."""
-    return datetime.now(UTC).isoformat()
-
-
-PRAGMAS = (
-    "busy_timeout = 5000",
-    "journal_mode = WAL",
-    "synchronous = NORMAL",
-    "foreign_keys = ON",
-    # A push writes the log and the views: a 16 MB page cache keeps their hot index pages, and
-    # checkpointing every 16 MB of WAL instead of 4 MB means a quarter of the fsyncs.
-    "cache_size = -16384",
-    "wal_autocheckpoint = 4096",
-)
-
-
-def connect(path: Path | str) -> Database:
-    """Open (or create) the database file with the pragmas every connection needs."""
-    conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-    for pragma in PRAGMAS:
-        conn.execute(f"PRAGMA {pragma}")
-    return Database(conn)
-
-
-class Store:
-    """The one database connection and the one write path: every write goes through `write()`."""
-
-    def __init__(self, path: Path | str):
-        self.path = Path(path)
-        self.db = connect(self.path)
-        self._lock = threading.RLock()
-        with self._lock:
-            migrations.apply(self.db)
-
-    @contextmanager
-    def write(self) -> Iterator[Database]:
-        """A transaction (BEGIN IMMEDIATE … COMMIT) that no other write interleaves with."""
-        with self._lock:
-            if self.db.conn.in_transaction:  # nested: a savepoint inside the outer write
-                with self.db.atomic():
-                    yield self.db
-                return
-            # IMMEDIATE takes the write lock up front, so another process (the CLI beside a
-            # running server) waits on busy_timeout instead of failing half-way.
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.db
-            except BaseException:
-                self.db.conn.rollback()
-                raise
-            self.db.conn.commit()
-
-    @contextmanager
-    def read(self) -> Iterator[Database]:
-        """The connection for reads; held so a read never sees a write half-way."""
-        with self._lock:
-            yield self.db
-
-    def close(self) -> None:
-        self.db.close()
+STEPS_CLOSES_UPLOADS = """
+-- The steps tried, one row per incident.step event, written at ingest with plain columns (the
+-- view it replaces read them out of the JSON bodies, which only SQLite's json_extract could).
+DROP VIEW incident_steps;
+CREATE TABLE incident_steps (
+    incident TEXT NOT NULL,
+    at TEXT NOT NULL,
+    id TEXT NOT NULL,
+    shop_id INTEGER NOT NULL,
+    flow TEXT NOT NULL,
+    step TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    note TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    photos_count INTEGER NOT NULL,
+    PRIMARY KEY (incident, at, id)
+) WITHOUT ROWID;
+-- Which close decided the incident: of two closes at the same instant, the later-made (greater
+-- id) wins, on the server as on the phone.
+ALTER TABLE incidents ADD COLUMN closed_by TEXT;
+-- Uploads in progress: one per blob and shop at a time. Kept here, not in a process's memory,
+-- so that two app servers agree on who is uploading what; touched_at says whether the holder is
+-- still sending.
+CREATE TABLE uploads (
+    shop_id INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    holder TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    touched_at TEXT NOT NULL,
+    PRIMARY KEY (shop_id, sha256)
+);
+"""
