@@ -1,49 +1,170 @@
-"""Card numbers in free text are masked to first 6 / last 4; other numbers are left alone."""
+"""Card numbers in free text are masked to first 6 / last 4, by the rule tests/cases/pan.json pins."""
+
+import json
+import re
+import sys
+import unicodedata
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from sync.pan import luhn_ok, mask_pans
+from sync.pan import (
+    DIGITS,
+    KEEP_FIRST,
+    KEEP_LAST,
+    MAX_DIGITS,
+    MIN_DIGITS,
+    SEPARATORS,
+    luhn_ok,
+    mask_fields,
+    mask_pans,
+)
+
+CASES = json.loads((Path(__file__).parents[1] / "cases" / "pan.json").read_text(encoding="utf-8"))
+EVERY_CHARACTER = "".join(map(chr, range(sys.maxunicode + 1)))
+DIGIT_CHARACTERS = [ch for ch in EVERY_CHARACTER if unicodedata.digit(ch, None) is not None]
+SEPARATOR_CHARACTERS = re.findall(f"[{SEPARATORS}]", EVERY_CHARACTER)
+
+
+def why(case: dict) -> str:
+    return case["why"]
+
+
+@pytest.mark.parametrize("case", CASES["masked"], ids=why)
+def test_card_numbers_are_masked(case):
+    assert mask_pans(case["text"]) == case["expected"]
+
+
+@pytest.mark.parametrize("case", CASES["untouched"], ids=why)
+def test_other_text_is_untouched(case):
+    assert mask_pans(case["text"]) == case["text"]
+
+
+@pytest.mark.parametrize("case", CASES["fields"], ids=why)
+def test_the_fields_of_a_record_are_masked_together(case):
+    assert mask_fields(case["values"]) == case["expected"]
+
+
+@pytest.mark.parametrize("case", CASES["masked"] + CASES["fields"], ids=why)
+def test_masking_twice_changes_nothing(case):
+    if "values" in case:
+        assert mask_fields(case["expected"]) == case["expected"]
+    else:
+        assert mask_pans(case["expected"]) == case["expected"]
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"),
+    ("digits", "ok"),
     [
-        ("card 4111111111111111 swallowed", "card 411111******1111 swallowed"),
-        ("4111 1111 1111 1111", "4111 11** **** 1111"),
-        ("4111-1111-1111-1111", "4111-11**-****-1111"),
-        ("银联卡 6222021234567890128 吞卡", "银联卡 622202*********0128 吞卡"),
-        ("amex 378282246310005.", "amex 378282*****0005."),
-        ("1: 4111111111111111, 2: 5555555555554444", "1: 411111******1111, 2: 555555******4444"),
-        # full-width digits from a Chinese input method are digits all the same
-        ("卡号４１１１１１１１１１１１１１１１", "卡号４１１１１１******１１１１"),
-        # a card number followed by its expiry in the same run of groups
-        ("4111 1111 1111 1111 12 25", "4111 11** **** 1111 12 25"),
+        ("4111111111111111", True),
+        ("4111111111111112", False),
+        ("79927398713", True),
+        ("6222021234567890128", True),
+        ("378282246310005", True),
+        ("４１１１１１１１１１１１１１１１", True),  # any script: digit values count
+        ("④①①①①①①①①①①①①①①②", False),
     ],
 )
-def test_card_numbers_are_masked(text, expected):
-    assert mask_pans(text) == expected
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "",
-        "order 4111111111111112 refund",  # 16 digits failing Luhn: an order number
-        "电话 13800138000",  # 11 digits: too short
-        "terminal SN 12345678901234567890123",  # 23 digits in one group: not a card number
-        "at 2026-05-01 10:30, amount 12.50",
-        "T2 error again",
-    ],
-)
-def test_other_text_is_untouched(text):
-    assert mask_pans(text) == text
-
-
-def test_masking_twice_changes_nothing():
-    once = mask_pans("paid with 4111 1111 1111 1111 and 5555555555554444")
-    assert mask_pans(once) == once
-
-
-@pytest.mark.parametrize(("digits", "ok"), [("4111111111111111", True), ("4111111111111112", False), ("79927398713", True)])
 def test_luhn(digits, ok):
     assert luhn_ok(digits) is ok
+
+
+def test_digits_are_the_characters_unicodedata_gives_a_digit_value():
+    assert re.findall(f"[{DIGITS}]", EVERY_CHARACTER) == DIGIT_CHARACTERS
+
+
+def test_separators_are_whitespace_zero_width_dashes_and_some_punctuation():
+    expected = [
+        ch for ch in EVERY_CHARACTER
+        if ch.isspace() or unicodedata.category(ch) == "Pd" or ch in "\u200b\u200c\u200d\u2060\ufeff\xad\u2212./_,。／，"
+    ]
+    assert SEPARATOR_CHARACTERS == expected
+
+
+# Card numbers as the probe wrote them: digits of any script, groups with gaps of separators,
+# digits glued or joined before and after, and text around.
+SCRIPTS = [
+    "0123456789",
+    "".join(chr(0xFF10 + v) for v in range(10)),  # full-width
+    "".join(chr(0x660 + v) for v in range(10)),  # Arabic-Indic
+    "".join(chr(0x966 + v) for v in range(10)),  # Devanagari
+    "".join(chr(0x1D7CE + v) for v in range(10)),  # mathematical bold
+    "⁰¹²³⁴⁵⁶⁷⁸⁹",
+    "₀₁₂₃₄₅₆₇₈₉",
+    "⓪①②③④⑤⑥⑦⑧⑨",
+]
+DIGITS_OF_VALUE = [[ch for ch in DIGIT_CHARACTERS if unicodedata.digit(ch) == v] for v in range(10)]
+gaps = st.text(st.sampled_from(SEPARATOR_CHARACTERS), min_size=1, max_size=3)
+apart = st.sampled_from(["x", "号", ":", " " * 4, "/ - /"])  # not a separator, or more than 3
+surroundings = st.text(st.characters(categories=["L"]) | st.just(" "), max_size=12)
+
+
+def digit_values(fewest: int, most: int) -> st.SearchStrategy[list[int]]:
+    return st.lists(st.integers(0, 9), min_size=fewest, max_size=most)
+
+
+@st.composite
+def card_numbers(draw) -> list[int]:
+    """The digit values of a Luhn-valid card number of 13-19 digits."""
+    body = draw(digit_values(MIN_DIGITS - 1, MAX_DIGITS - 1))
+    doubled = [(2 * v - 9 if v > 4 else 2 * v) if i % 2 == 0 else v for i, v in enumerate(reversed(body))]
+    return [*body, -sum(doubled) % 10]
+
+
+@st.composite
+def card_in_text(draw) -> tuple[str, list[int], list[int]]:
+    """A text, the values of the card number in it, and where each of its digits sits."""
+    card = draw(card_numbers())
+    script = draw(st.sampled_from(SCRIPTS) | st.none())  # None: a script drawn for each digit
+
+    def written(values: list[int]) -> str:
+        if script:
+            return "".join(script[v] for v in values)
+        return "".join(draw(st.sampled_from(DIGITS_OF_VALUE[v])) for v in values)
+
+    cuts = sorted(draw(st.sets(st.integers(1, len(card) - 1))))
+    groups = [card[a:b] for a, b in zip([0, *cuts], [*cuts, len(card)])]
+    before = draw(st.sampled_from(["nothing", "glued", "joined", "apart"]))
+    prefix = draw(digit_values(1, 8)) if before != "nothing" else []
+    suffix = draw(st.just([]) | digit_values(4, 7))
+    run_digits = len(card) + len(suffix) + (len(prefix) if before in ("glued", "joined") else 0)
+    # Digits glued to a card number hide it in a longer group, which the rule checks window by
+    # window only in a run of more than 19 digits: pad the run to that.
+    glued = before == "glued" or bool(suffix)
+    padding = MAX_DIGITS + 1 - run_digits if glued and run_digits <= MAX_DIGITS else 0
+    pad = draw(digit_values(padding, padding))
+    text = draw(surroundings)
+    if before == "joined":
+        text += written(prefix) + draw(gaps)
+    elif before == "apart":
+        text += written(prefix) + draw(apart)
+    elif before == "glued":
+        text += written(prefix)
+    text += written(pad)
+    positions = []
+    for i, group in enumerate(groups):
+        if i:
+            text += draw(st.just("") | gaps)
+        positions += range(len(text), len(text) + len(group))
+        text += written(group)
+    return text + written(suffix) + draw(surroundings), card, positions
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(card_in_text())
+def test_no_card_number_survives_however_it_is_written(example):
+    text, card, positions = example
+    masked = mask_pans(text)
+    assert len(masked) == len(text)
+    assert "".join(map(str, card)) not in digits_and_stars(masked)
+    # Its middle, checked by place rather than as a substring: three middle digits may well recur
+    # by chance among the ten that stay.
+    assert all(masked[p] == "*" for p in positions[KEEP_FIRST:-KEEP_LAST])
+    assert mask_pans(masked) == masked
+
+
+def digits_and_stars(text: str) -> str:
+    """The text's digits, as ASCII, and its stars, in order; everything else left out."""
+    return "".join(ch if ch == "*" else str(unicodedata.digit(ch, "")) for ch in text)
