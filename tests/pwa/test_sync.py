@@ -27,6 +27,17 @@ def enrollment_url(live_server, shop_name="Sync shop") -> str:
     return next(line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("url: "))
 
 
+def enrolled_page(live_server, phone, shop_name, phone_name):
+    """A phone page enrolled in a new shop, as if its QR code was scanned."""
+    page = phone.new_page()
+    page.goto(enrollment_url(live_server, shop_name))
+    wait_offline_ready(page)
+    page.get_by_label("这部手机的名称").fill(phone_name)
+    page.get_by_role("button", name="绑定").click()
+    expect(page.get_by_role("status").filter(has_text="已绑定")).to_be_visible()
+    return page
+
+
 def server_rows(live_server, sql):
     with sqlite3.connect(live_server.data / "posaid.db") as db:
         return db.execute(sql).fetchall()
@@ -85,12 +96,7 @@ def test_enroll_record_offline_then_sync(live_server, phone, tmp_path):
 
 
 def test_a_revoked_phone_keeps_its_records_and_says_so(live_server, phone):
-    page = phone.new_page()
-    page.goto(enrollment_url(live_server, "Revoked shop"))
-    wait_offline_ready(page)
-    page.get_by_label("这部手机的名称").fill("old phone")
-    page.get_by_role("button", name="绑定").click()
-    expect(page.get_by_role("status").filter(has_text="已绑定")).to_be_visible()
+    page = enrolled_page(live_server, phone, "Revoked shop", "old phone")
     device = page.evaluate("async () => (await import('/static/js/db.js')).getMeta('device')")
     cli(live_server.data, "devices", "revoke", device)
 
@@ -104,3 +110,44 @@ def test_a_revoked_phone_keeps_its_records_and_says_so(live_server, phone):
     expect(page.get_by_role("link", name="Enroll this phone")).to_be_visible()
     expect(page.get_by_role("button", name="Sync now")).to_be_hidden()
     assert server_rows(live_server, "SELECT count(*) FROM events") == [(0,)]
+
+
+def test_a_push_whose_answer_was_lost_is_held_by_the_next_pull_and_old_records_are_pruned(live_server, phone):
+    page = enrolled_page(live_server, phone, "Lost answer shop", "收银台手机")
+    # An incident closed 40 days ago, held by the server since: a good round prunes it.
+    page.evaluate("""async () => {
+        const { write } = await import('/static/js/db.js');
+        const at = new Date(Date.now() - 40 * 24 * 3600 * 1000).toISOString();
+        const base = { device: 'd', at, recorded_by: 'Chen', shop: null, blobs: [], sync: 'held' };
+        const opened = '01890000-0000-7000-8000-000000000001';
+        await write(['events'], (s) => {
+            s.events.put({ ...base, id: opened, type: 'incident.opened', payload: { code: 'T2', terminal: 'Till 1', occurred_at: at, note: '' } });
+            s.events.put({ ...base, id: '01890000-0000-7000-8000-000000000002', type: 'incident.closed',
+                           payload: { incident: opened, outcome: 'resolved', step: null } });
+        });
+    }""")
+
+    pushes = []
+
+    def lose_the_answer(route):
+        pushes.append(route.request.post_data_json)
+        route.fetch()  # the server stores the batch...
+        route.abort()  # ...and its answer never reaches the phone
+
+    page.route("**/api/v1/events", lose_the_answer)
+    page.goto(live_server.url + "/en/record?code=T2")
+    page.get_by_label("Terminal", exact=True).fill("Till 3")
+    page.get_by_label("Recorded by").fill("Chen")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/en/incident?id=*")  # opening a page syncs: the push goes, its answer is lost
+    expect(page.locator("#outbox-text")).to_contain_text("Sync failed", timeout=30_000)
+    assert len(pushes) == 1
+    assert server_rows(live_server, "SELECT count(*) FROM events") == [(1,)]
+    expect(page.locator("#outbox-text")).to_contain_text("1 records and 0 photos waiting to sync")
+
+    page.get_by_role("button", name="Sync now").click()
+    expect(page.locator("#outbox-text")).to_contain_text("Everything synced", timeout=30_000)
+    assert len(pushes) == 1  # the pull said it is held: nothing was sent again
+    local = page.evaluate("async () => (await import('/static/js/db.js')).getAll('events')")
+    [(id,)] = server_rows(live_server, "SELECT id FROM events")
+    assert [(id, "held")] == [(e["id"], e["sync"]) for e in local]

@@ -2,21 +2,30 @@
 // Rule (from idb): never await anything but this database inside a transaction, or it closes.
 
 const NAME = "posaid";
-const VERSION = 1;
+const VERSION = 2;
 
 let dbPromise = null;
 
-function upgrade(db) {
-  // Every record, as the immutable event that will be synced; `sync` is "pending", "rejected" or
-  // "held" (the server has it). The local lists read from here.
-  const events = db.createObjectStore("events", { keyPath: "id" });
-  events.createIndex("sync", "sync");
-  events.createIndex("type", "type");
-  // Photos, named by the sha256 of their bytes, beside the events that name them.
-  const blobs = db.createObjectStore("blobs", { keyPath: "sha" });
-  blobs.createIndex("sync", "sync");
-  db.createObjectStore("drafts", { keyPath: "id" });
-  db.createObjectStore("meta", { keyPath: "key" });
+// Each step brings a database of version `from` up to date; a phone may skip any number of them.
+// Stores that already hold data are reached through the upgrade transaction, never recreated.
+function upgrade(db, tx, from) {
+  if (from < 1) {
+    // Every record, as the immutable event that will be synced; `sync` is "pending", "rejected"
+    // or "held" (the server has it). The local lists read from here.
+    const events = db.createObjectStore("events", { keyPath: "id" });
+    events.createIndex("sync", "sync");
+    events.createIndex("type", "type");
+    // Photos, named by the sha256 of their bytes, beside the events that name them.
+    const blobs = db.createObjectStore("blobs", { keyPath: "sha" });
+    blobs.createIndex("sync", "sync");
+    db.createObjectStore("drafts", { keyPath: "id" });
+    db.createObjectStore("meta", { keyPath: "key" });
+  }
+  if (from < 2) {
+    // An incident's steps and closes by the incident they name, so reading one incident does not
+    // read every event (events without payload.incident are simply not in the index).
+    tx.objectStore("events").createIndex("incident", "payload.incident");
+  }
 }
 
 /** The open database (opened once per page). */
@@ -24,8 +33,13 @@ export function openDb() {
   if (!dbPromise) {
     dbPromise = new Promise((resolve, reject) => {
       const request = indexedDB.open(NAME, VERSION);
-      request.onupgradeneeded = () => upgrade(request.result);
-      request.onsuccess = () => resolve(request.result);
+      request.onupgradeneeded = (event) => upgrade(request.result, request.transaction, event.oldVersion);
+      request.onsuccess = () => {
+        const db = request.result;
+        // A newer version of the app opened in another tab waits for this connection: let it go.
+        db.onversionchange = () => { db.close(); dbPromise = null; };
+        resolve(db);
+      };
       request.onerror = () => reject(request.error);
       request.onblocked = () => reject(new Error("database blocked by another tab"));
     });

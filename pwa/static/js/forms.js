@@ -1,5 +1,7 @@
 // What every recording form shares: required fields named in the error, the shop's terminals
-// and staff offered as choices, and storage errors shown rather than swallowed.
+// and staff offered as choices, photos picked and shrunk, and storage errors shown rather than
+// swallowed.
+import { photoPicker } from "/static/js/camera.js";
 import { getAll, getMeta } from "/static/js/db.js";
 import { t } from "/static/js/i18n.js";
 
@@ -49,6 +51,15 @@ export async function fillChoices() {
   if (who && !who.value) who.value = (await getMeta("me")) || "";
   const terminal = document.getElementById("f-terminal");
   if (terminal && !terminal.value && shop?.terminals?.length === 1) terminal.value = shop.terminals[0].name;
+}
+
+/** Wire the form's photos field, if any; returns a function resolving to the photos picked. */
+export function photosField() {
+  const input = document.getElementById("f-photos");
+  if (!input) return async () => [];
+  return photoPicker(input, document.getElementById("f-photos-preview"), (error) => {
+    showError(input.form, t("js.err_photo", { name: error.message.replace(/^cannot decode /, "") }));
+  });
 }
 
 /** Call handler on submit once every required field is filled; show its error if it throws. */

@@ -1,7 +1,14 @@
 // Recording: every record is an immutable event, written with its photos in one transaction.
-// What has not reached the server yet is the outbox (events and blobs with sync "pending").
+// What has not reached the server yet is the outbox (events and blobs with sync "pending"); what
+// has, and is old, is pruned so the phone's storage does not grow for ever.
 import { count, getAll, getMeta, setMeta, write } from "/static/js/db.js";
+import { foldIncident, incidentOf } from "/static/js/incidents.js";
 import { maskPans } from "/static/js/mask.js";
+
+// Held events older than this leave the phone: head office has them, and the phone's lists are
+// about the recent past.
+const KEEP_HELD_DAYS = 30;
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** A UUIDv7: 48 bits of milliseconds, then randomness, so ids sort by when they were made. */
 export function uuidv7() {
@@ -86,4 +93,61 @@ export async function waiting() {
 export async function eventsOfType(type) {
   const events = await getAll("events", "type", type);
   return events.sort((a, b) => (a.id < b.id ? 1 : -1));
+}
+
+// An incident's events go as one or not at all, so no list shows half an incident: an incident
+// still open is kept whole, a closed one goes once every one of its events may go.
+function groups(events) {
+  const byKey = new Map();
+  for (const event of events) {
+    const key = incidentOf(event) ?? event.id;
+    if (byKey.has(key)) byKey.get(key).push(event);
+    else byKey.set(key, [event]);
+  }
+  return byKey.values();
+}
+
+function isOpenIncident(group) {
+  const opened = group.find((e) => e.type === "incident.opened");
+  return Boolean(opened) && foldIncident(opened, group.filter((e) => e !== opened)).status === "open";
+}
+
+const laterRun = (a, b) => a.payload.period > b.payload.period || (a.payload.period === b.payload.period && a.id > b.id);
+
+// Each checklist's latest run is kept: whether a quarterly checklist is due is read from a run
+// that may be months old.
+function latestRuns(events) {
+  const latest = new Map();
+  for (const run of events.filter((e) => e.type === "checklist.completed")) {
+    const kept = latest.get(run.payload.checklist);
+    if (!kept || laterRun(run, kept)) latest.set(run.payload.checklist, run);
+  }
+  return new Set([...latest.values()].map((run) => run.id));
+}
+
+// What prune deletes, from every event and the names of the held photos: {events: ids, blobs: shas}.
+function prunable(events, heldBlobs, now) {
+  const cutoff = now - KEEP_HELD_DAYS * DAY_MS;
+  const keep = latestRuns(events);
+  const old = (e) => e.sync === "held" && Date.parse(e.at) < cutoff && !keep.has(e.id);
+  const gone = new Set();
+  for (const group of groups(events)) {
+    if (!isOpenIncident(group) && group.every(old)) group.forEach((e) => gone.add(e.id));
+  }
+  const named = new Set(events.filter((e) => !gone.has(e.id)).flatMap((e) => e.blobs));
+  return { events: [...gone], blobs: heldBlobs.filter((sha) => !named.has(sha)) };
+}
+
+/** Delete, in one transaction, the old held events and the held photos nothing names any more.
+ * Drafts are never touched. */
+export async function prune(now = Date.now()) {
+  await write(["events", "blobs"], (s) => {
+    s.events.getAll().onsuccess = ({ target: events }) => {
+      s.blobs.index("sync").getAllKeys("held").onsuccess = ({ target: held }) => {
+        const gone = prunable(events.result, held.result, now);
+        for (const id of gone.events) s.events.delete(id);
+        for (const sha of gone.blobs) s.blobs.delete(sha);
+      };
+    };
+  });
 }

@@ -2,7 +2,7 @@
 // server's answer says it is held. Runs on app open, on "online", on the service worker's
 // Background Sync, on a timer while open and on "sync now"; failures back off with jitter.
 import { get, getAll, getMeta, setMeta, write } from "/static/js/db.js";
-import { deviceId, wire } from "/static/js/outbox.js";
+import { deviceId, prune, wire } from "/static/js/outbox.js";
 
 const API = "/api/v1";
 const BATCH = 500;
@@ -69,7 +69,22 @@ async function pull(token) {
     id: answer.shop.id, name: answer.shop.name, terminals: answer.terminals, staff: answer.staff,
   });
   await setMeta("contentVersion", answer.content_version);
+  await markHeld(answer.held);
   return answer;
+}
+
+// An event the server holds but the phone still calls pending: the answer to its push was lost on
+// the way. Marked here, it is not sent again and may be pruned.
+async function markHeld(ids) {
+  const held = new Set(ids);
+  await write(["events"], (s) => {
+    s.events.index("sync").openCursor("pending").onsuccess = ({ target }) => {
+      const cursor = target.result;
+      if (!cursor) return;
+      if (held.has(cursor.value.id)) cursor.update({ ...cursor.value, sync: "held" });
+      cursor.continue();
+    };
+  });
 }
 
 async function markBlob(sha, sync) {
@@ -179,6 +194,7 @@ export function syncNow() {
         await pushBlobs(token, progress);
         await pushEvents(token, progress);
       }
+      await prune();
       await setMeta("lastSync", new Date().toISOString());
       failures = 0;
       notify({ state: "done" });
