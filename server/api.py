@@ -14,9 +14,11 @@ from litestar.params import JSONBody, RawBody
 
 from content.load import Library
 from server import auth, blobs_api, queries
+from server.limits import Limits
 from server.openapi import BEARER, documented_body
 from server.store import Store, now
 from sync.ingest import decode_push, ingest
+from sync.pan import mask_pans
 from sync.types import (
     ChecklistSchedule,
     EnrollRequest,
@@ -42,11 +44,27 @@ def _push_schema() -> dict:
     return schema
 
 
+ENROLL_PER_ADDRESS = 20  # attempts a minute from one address: a shop enrolling its phones, not a guesser
+ENROLL_PER_CODE = 10  # attempts a minute at codes starting alike: someone retrying, not guessing one
+
+
 @post("/enroll", sync_to_thread=True, status_code=200, opt={"exclude_from_auth": True})
-def enroll(data: JSONBody[EnrollRequest], store: NamedDependency[Store]) -> EnrollResponse:
-    """Enroll a device with a one-time code: a bearer token for the code's shop."""
+def enroll(
+    request: Request, data: JSONBody[EnrollRequest], store: NamedDependency[Store], limits: NamedDependency[Limits]
+) -> EnrollResponse:
+    """Enroll a device with a one-time code: a bearer token for the code's shop.
+
+    A device enrolled already sends its current token too (Authorization: Bearer), to show it is itself.
+    """
+    address = request.client.host if request.client else "unknown"
+    limits.hit(f"enroll:address:{address}", ENROLL_PER_ADDRESS, 60, "enrollment from this address")
+    limits.hit(f"enroll:code:{auth.code_prefix(data.code)}", ENROLL_PER_CODE, 60, "enrollment with this code")
+    token = auth.bearer_token(request.headers.get("authorization", ""))
+    with store.read() as db:  # a wrong code is refused without waiting for the write lock
+        holder = auth.authenticate(db, token) if token else None
+        auth.check_code(db, data.code, data.device, now())
     with store.write() as db:
-        token, shop = auth.enroll(db, data.code, data.device, data.name, now())
+        token, shop = auth.enroll(db, data.code, data.device, mask_pans(data.name), now(), holder)
     return EnrollResponse(token=token, shop=ShopInfo(id=shop.id, name=shop.name), device=data.device)
 
 
@@ -56,7 +74,7 @@ def push(request: Request, body: RawBody, store: NamedDependency[Store]) -> Push
     device: auth.Device = request.user
     raws = decode_push(body)
     with store.write() as db:
-        results = ingest(db, device.shop_id, device.id, raws, now())
+        results = ingest(db, device.shop_id, device.id, raws, now(), hub=device.hub)
     return PushResponse(results=results)
 
 

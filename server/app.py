@@ -21,6 +21,7 @@ from content.load import DEFAULT_ROOT, Library, load
 from server import api, pages
 from server.errors import exception_handler
 from server.headers import add_security_headers
+from server.limits import Limits
 from server.openapi import COMPONENTS
 from server.settings import Settings
 from server.site import STATIC, Site, build_site, environment
@@ -57,9 +58,11 @@ def create_app(settings: Settings, library: Library | None = None) -> Litestar:
     data.mkdir(parents=True, exist_ok=True)
     store = Store(data / "posaid.db", settings.busy_timeout_ms)
     blob_store = BlobStore(data / "blobs", settings.max_blob_bytes)
+    limits = Limits(data / "limits.db")
     env = environment({pages.OFFICE: OFFICE_TEMPLATES})
     site = build_site(library, env)
-    parts = {"settings": settings, "library": library, "store": store, "blob_store": blob_store, "site": site}
+    parts = {"settings": settings, "library": library, "store": store, "blob_store": blob_store, "site": site,
+             "limits": limits}
     return Litestar(
         route_handlers=[
             healthz,
@@ -85,6 +88,6 @@ def create_app(settings: Settings, library: Library | None = None) -> Litestar:
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
             components=COMPONENTS,
         ),
-        on_shutdown=[store.close],
+        on_shutdown=[store.close, limits.close],
         logging_config=None,
     )

@@ -17,7 +17,7 @@ from sqlite_utils import Database
 from server import queries, writes
 from server.queries import TokenHolder
 from server.store import Store
-from sync.errors import Forbidden, NotFound, Unauthorized
+from sync.errors import Conflict, Forbidden, NotFound, Unauthorized
 
 # No 0/O, 1/I/L or U: a code is read aloud and typed on a phone without mix-ups.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
@@ -36,15 +36,15 @@ def _code_key(code: str) -> str:
     return _digest(code.upper().replace("-", ""))
 
 
-def issue_code(db: Database, shop_id: int, hours: float = CODE_HOURS) -> tuple[str, str]:
-    """A new one-time code for a shop and when it expires."""
+def issue_code(db: Database, shop_id: int, hours: float = CODE_HOURS, kind: str = "phone") -> tuple[str, str]:
+    """A new one-time code for a shop (enrolling a phone, or a hub) and when it expires."""
     if queries.shop(db, shop_id) is None:
         raise NotFound(f"shop {shop_id}: no such shop")
     groups = ("".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_GROUP_LENGTH)) for _ in range(CODE_GROUPS))
     code = "-".join(groups)
     created = datetime.now(UTC)
     expires = (created + timedelta(hours=hours)).isoformat()
-    writes.add_enroll_code(db, _code_key(code), shop_id, created.isoformat(), expires)
+    writes.add_enroll_code(db, _code_key(code), shop_id, created.isoformat(), expires, kind)
     return code, expires
 
 
@@ -53,8 +53,19 @@ def enroll_url(base: str, code: str) -> str:
     return f"{base.rstrip('/')}/zh/enroll?code={code}"
 
 
-def enroll(db: Database, code: str, device_id: str, name: str, now: str) -> tuple[str, queries.Shop]:
-    """Spend a code: a new token and the shop. Re-enrolling a device revokes its old tokens."""
+def code_prefix(code: str) -> str:
+    """The first group of a code as typed, the key its attempts are counted under."""
+    return code.upper().replace("-", "")[:CODE_GROUP_LENGTH]
+
+
+def bearer_token(authorization: str) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, or None."""
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def check_code(db: Database, code: str, device_id: str, now: str) -> queries.EnrollCode:
+    """The code, if this device may spend it: known, not spent by another device, not expired."""
     found = queries.enroll_code(db, _code_key(code))
     if found is None:
         raise Forbidden("code: unknown enrollment code; check it, or ask for a new one")
@@ -63,8 +74,25 @@ def enroll(db: Database, code: str, device_id: str, name: str, now: str) -> tupl
         raise Forbidden("code: this enrollment code has been used already; ask for a new one")
     if found.expires_at <= now:
         raise Forbidden(f"code: this enrollment code expired at {found.expires_at}; ask for a new one")
+    return found
+
+
+def enroll(db: Database, code: str, device_id: str, name: str, now: str, holder: TokenHolder | None = None
+           ) -> tuple[str, queries.Shop]:
+    """Spend a code: a new token and the shop.
+
+    A device id that is enrolled and not revoked enrolls again only as itself: spending the same
+    code again (its first answer was lost on the way), or presenting its live token (`holder`).
+    Anyone else naming it is refused, so nobody can revoke or move another's device.
+    """
+    found = check_code(db, code, device_id, now)
+    enrolled = queries.enrolled_device(db, device_id)
+    itself = found.used_by == device_id or (holder is not None and holder.id == device_id)
+    if enrolled is not None and enrolled.revoked_at is None and not itself:
+        raise Conflict("device: this device id is enrolled already; enroll from that device with its token, "
+                       "or revoke it first")
     writes.use_enroll_code(db, _code_key(code), device_id, now)
-    writes.enroll_device(db, device_id, found.shop_id, name, now)
+    writes.enroll_device(db, device_id, found.shop_id, name, found.kind, now)
     writes.revoke_tokens(db, device_id, now)
     token = secrets.token_urlsafe(32)
     writes.add_token(db, _digest(token), device_id, found.shop_id, now)
@@ -95,9 +123,8 @@ class BearerAuth(AbstractAuthenticationMiddleware):
             return authenticate(db, token)
 
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
-        scheme, _, token = connection.headers.get("authorization", "").partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
+        token = bearer_token(connection.headers.get("authorization", ""))
+        if not token:
             raise Unauthorized("missing bearer token", headers={"WWW-Authenticate": "Bearer"})
         # In a worker thread: SQLite is never touched on the event loop, which serves everyone.
         device = await anyio.to_thread.run_sync(self._lookup, token)

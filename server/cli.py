@@ -186,8 +186,9 @@ def codes() -> None:
 @click.argument("shop", type=int)
 @click.option("--base", default="http://127.0.0.1:8000", show_default=True, help="The server's address as phones reach it.")
 @click.option("--hours", type=click.FloatRange(min=0, min_open=True), default=24, show_default=True, help="How long the code works.")
+@click.option("--hub", is_flag=True, help="The code enrolls a shop's hub (which forwards its phones' records), not a phone.")
 @DATA_OPTION
-def codes_issue(shop: int, base: str, hours: float, data: str | None) -> None:
+def codes_issue(shop: int, base: str, hours: float, hub: bool, data: str | None) -> None:
     """Issue a one-time code for SHOP (its id) and the URL that opens the enrollment page with it."""
     from server import queries
     from server.auth import enroll_url, issue_code
@@ -195,7 +196,7 @@ def codes_issue(shop: int, base: str, hours: float, data: str | None) -> None:
     with _store(data).write() as db:
         if queries.shop(db, shop) is None:
             raise NotFound(f"SHOP {shop}: no such shop (see `posaid shops list`)")
-        code, expires = issue_code(db, shop, hours)
+        code, expires = issue_code(db, shop, hours, "hub" if hub else "phone")
     click.echo(f"code: {code}")
     click.echo(f"url: {enroll_url(base, code)}")
     click.echo(f"works once, until {expires}")

@@ -35,6 +35,8 @@ def describe(exc: Exception) -> tuple[int, str, dict[str, str], object]:
         return exc.status, exc.message, exc.headers, None
     if isinstance(exc, ValidationException) and isinstance(exc.extra, list) and exc.extra:
         return 400, _field_message(exc.extra[0]), exc.headers or {}, exc.extra
+    if isinstance(exc, RecursionError):  # msgspec refuses JSON nested past what it can decode
+        return 400, "body: JSON nested too deeply", {}, None
     if isinstance(exc, HTTPException):
         detail = exc.detail
         if detail.startswith("JSON is malformed"):  # Litestar's words for a body it cannot parse

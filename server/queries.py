@@ -35,13 +35,20 @@ class EnrollCode(msgspec.Struct, frozen=True):
     shop_name: str
     expires_at: str
     used_by: str | None
+    kind: str  # "phone" or "hub": what the code enrolls
+
+
+class EnrolledDevice(msgspec.Struct, frozen=True):
+    shop_id: int
+    revoked_at: str | None
 
 
 class TokenHolder(msgspec.Struct, frozen=True):
-    """Who a live token speaks for: the device and the one shop it may reach."""
+    """Who a live token speaks for: the device, the one shop it may reach, and whether it is a hub."""
 
     id: str
     shop_id: int
+    hub: bool = False
 
 
 class Upstream(msgspec.Struct, frozen=True):
@@ -101,9 +108,14 @@ def device_exists(db: Database, device_id: str) -> bool:
     return db.execute("SELECT 1 FROM devices WHERE id = ?", [device_id]).fetchone() is not None
 
 
+def enrolled_device(db: Database, device_id: str) -> EnrolledDevice | None:
+    row = db.execute("SELECT shop_id, revoked_at FROM devices WHERE id = ?", [device_id]).fetchone()
+    return EnrolledDevice(*row) if row else None
+
+
 def enroll_code(db: Database, code_hash: str) -> EnrollCode | None:
     row = db.execute(
-        "SELECT c.shop_id, s.name, c.expires_at, c.used_by FROM enroll_codes c JOIN shops s ON s.id = c.shop_id "
+        "SELECT c.shop_id, s.name, c.expires_at, c.used_by, c.kind FROM enroll_codes c JOIN shops s ON s.id = c.shop_id "
         "WHERE c.code_hash = ?",
         [code_hash],
     ).fetchone()
@@ -113,9 +125,10 @@ def enroll_code(db: Database, code_hash: str) -> EnrollCode | None:
 def token_holder(db: Database, token_hash: str) -> TokenHolder | None:
     """The device a live (not revoked) token belongs to."""
     row = db.execute(
-        "SELECT device_id, shop_id FROM tokens WHERE token_hash = ? AND revoked_at IS NULL", [token_hash]
+        "SELECT t.device_id, t.shop_id, d.kind FROM tokens t JOIN devices d ON d.id = t.device_id "
+        "WHERE t.token_hash = ? AND t.revoked_at IS NULL", [token_hash]
     ).fetchone()
-    return TokenHolder(*row) if row else None
+    return TokenHolder(id=row[0], shop_id=row[1], hub=row[2] == "hub") if row else None
 
 
 # ---- what a device's pull learns ----------------------------------------------------------------

@@ -87,6 +87,12 @@ def m004_steps_closes_uploads(db: Database) -> None:
         )
 
 
+@migrations()
+def m005_shop_scoped_ids(db: Database) -> None:
+    """Event ids unique within a shop, devices and codes of a kind, conflicts counted per device."""
+    _run(db, SHOP_SCOPED_IDS)
+
+
 SYNC_SCHEMA = """
 -- One-time enrollment codes; only the sha256 of the (high-entropy) code is kept.
 CREATE TABLE enroll_codes (
@@ -247,4 +253,95 @@ CREATE TABLE uploads (
     touched_at TEXT NOT NULL,
     PRIMARY KEY (shop_id, sha256)
 );
+"""
+
+SHOP_SCOPED_IDS = """
+-- An event id is the device's name for its record: unique within the shop, so one shop can
+-- neither pre-empt nor learn of another shop's ids. SQLite cannot drop a UNIQUE constraint:
+-- the table is built anew and the rows copied (seq, the forwarders' cursor, kept as it was).
+CREATE TABLE events_scoped (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    shop_id INTEGER NOT NULL REFERENCES shops(id),
+    device TEXT NOT NULL,
+    pushed_by TEXT NOT NULL,
+    at TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    incident TEXT,
+    photos INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    UNIQUE (shop_id, id)
+);
+INSERT INTO events_scoped SELECT seq, id, type, shop_id, device, pushed_by, at, recorded_by, incident, photos, body,
+    hash, received_at FROM events;
+DROP TABLE events;
+ALTER TABLE events_scoped RENAME TO events;
+CREATE INDEX events_device ON events(shop_id, device, seq);
+CREATE INDEX events_incident ON events(incident);
+CREATE TABLE incidents_scoped (
+    id TEXT NOT NULL,
+    shop_id INTEGER NOT NULL,
+    device TEXT NOT NULL,
+    code TEXT NOT NULL,
+    terminal TEXT NOT NULL,
+    opened_at TEXT NOT NULL,
+    note TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('open', 'resolved', 'escalated')),
+    closed_at TEXT,
+    resolved_at_step TEXT,
+    escalated_at_step TEXT,
+    support TEXT,
+    steps_count INTEGER NOT NULL,
+    photos_count INTEGER NOT NULL,
+    last_event_at TEXT NOT NULL,
+    closed_by TEXT,
+    UNIQUE (shop_id, id)
+);
+INSERT INTO incidents_scoped SELECT id, shop_id, device, code, terminal, opened_at, note, recorded_by, status,
+    closed_at, resolved_at_step, escalated_at_step, support, steps_count, photos_count, last_event_at, closed_by
+    FROM incidents;
+DROP TABLE incidents;
+ALTER TABLE incidents_scoped RENAME TO incidents;
+CREATE INDEX incidents_shop ON incidents(shop_id, opened_at);
+CREATE INDEX incidents_code ON incidents(code, opened_at);
+CREATE INDEX incidents_opened ON incidents(opened_at);
+CREATE TABLE incident_steps_scoped (
+    shop_id INTEGER NOT NULL,
+    incident TEXT NOT NULL,
+    at TEXT NOT NULL,
+    id TEXT NOT NULL,
+    flow TEXT NOT NULL,
+    step TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    note TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    photos_count INTEGER NOT NULL,
+    PRIMARY KEY (shop_id, incident, at, id)
+) WITHOUT ROWID;
+INSERT INTO incident_steps_scoped SELECT shop_id, incident, at, id, flow, step, answer, note, recorded_by,
+    photos_count FROM incident_steps;
+DROP TABLE incident_steps;
+ALTER TABLE incident_steps_scoped RENAME TO incident_steps;
+-- A hub pushes for the phones of its shop; a phone only for itself. The code says which it enrolls.
+ALTER TABLE enroll_codes ADD COLUMN kind TEXT NOT NULL DEFAULT 'phone' CHECK (kind IN ('phone', 'hub'));
+ALTER TABLE devices ADD COLUMN kind TEXT NOT NULL DEFAULT 'phone' CHECK (kind IN ('phone', 'hub'));
+-- Conflicts are kept for head office to look into, per shop, up to a cap per device (sync/ingest.py).
+CREATE TABLE conflicts_scoped (
+    id INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL,
+    shop_id INTEGER NOT NULL,
+    pushed_by TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    body TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    UNIQUE (shop_id, event_id, hash)
+);
+INSERT INTO conflicts_scoped SELECT id, event_id, shop_id, pushed_by, hash, body, received_at FROM conflicts;
+DROP TABLE conflicts;
+ALTER TABLE conflicts_scoped RENAME TO conflicts;
+CREATE INDEX conflicts_pusher ON conflicts(shop_id, pushed_by);
 """

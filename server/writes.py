@@ -26,10 +26,11 @@ def add_shop(db: Database, name: str, created_at: str, terminals=(), staff=()) -
 # ---- enrollment, devices, tokens ----------------------------------------------------------------
 
 
-def add_enroll_code(db: Database, code_hash: str, shop_id: int, created_at: str, expires_at: str) -> None:
+def add_enroll_code(db: Database, code_hash: str, shop_id: int, created_at: str, expires_at: str,
+                    kind: str = "phone") -> None:
     db.execute(
-        "INSERT INTO enroll_codes (code_hash, shop_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-        [code_hash, shop_id, created_at, expires_at],
+        "INSERT INTO enroll_codes (code_hash, shop_id, created_at, expires_at, kind) VALUES (?, ?, ?, ?, ?)",
+        [code_hash, shop_id, created_at, expires_at, kind],
     )
 
 
@@ -37,12 +38,13 @@ def use_enroll_code(db: Database, code_hash: str, device_id: str, at: str) -> No
     db.execute("UPDATE enroll_codes SET used_at = ?, used_by = ? WHERE code_hash = ?", [at, device_id, code_hash])
 
 
-def enroll_device(db: Database, device_id: str, shop_id: int, name: str, at: str) -> None:
-    """The device as enrolled now: in this shop, under this name, not revoked."""
+def enroll_device(db: Database, device_id: str, shop_id: int, name: str, kind: str, at: str) -> None:
+    """The device as enrolled now: in this shop, under this name, of this kind, not revoked."""
     db.execute(
-        "INSERT INTO devices (id, shop_id, name, enrolled_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-        "shop_id = excluded.shop_id, name = excluded.name, enrolled_at = excluded.enrolled_at, revoked_at = NULL",
-        [device_id, shop_id, name, at],
+        "INSERT INTO devices (id, shop_id, name, kind, enrolled_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE "
+        "SET shop_id = excluded.shop_id, name = excluded.name, kind = excluded.kind, enrolled_at = excluded.enrolled_at, "
+        "revoked_at = NULL",
+        [device_id, shop_id, name, kind, at],
     )
 
 

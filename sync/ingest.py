@@ -4,17 +4,25 @@
 its own and answers stored / duplicate / conflict / rejected per event. The caller runs ingest()
 inside one write transaction, so a batch is stored whole or (on any error) not at all.
 
-Each stored event is kept as canonical JSON: decoded, the token's shop filled in, card numbers in
-free text masked, and encoded again by msgspec, so the same event always gives the same bytes and
-hash (sha256 of the body) however the device spelled it. The same id with the same hash is a
-duplicate (a no-op); with another hash it is a conflict: the stored event is kept unchanged and
-the other is noted in the conflicts table for head office.
+Who may push what: a phone only its own events (an event's `device` is the pushing device); a
+hub also those of its shop's phones, which head office does not know, but never of a device
+enrolled in another shop. Event ids are the devices' names for their records and are unique
+within a shop: one shop can neither pre-empt nor learn of another's.
+
+Each stored event is kept as canonical JSON: decoded, the token's shop filled in, every string a
+person typed or chose masked for card numbers (sync/pan.py; names, notes, codes, field names,
+and a number split between two of them), and encoded again by msgspec, so the same event always
+gives the same bytes and hash (sha256 of the body) however the device spelled it. The same id
+with the same hash is a duplicate (a no-op); with another hash it is a conflict: the stored event
+is kept unchanged and the other is noted in the conflicts table for head office, up to a cap
+per device so that a broken or hostile device cannot fill the disk with them.
 
 The read views are kept in step in the same transaction (see sync/views.py). Per event the work
 is one typed decode, one encode and one hash; the database sees one query for the ids already
 held, one for the blobs named, and one executemany per table.
 """
 
+from datetime import datetime
 from hashlib import sha256
 
 import msgspec
@@ -22,19 +30,18 @@ from msgspec.structs import replace
 from sqlite_utils import Database
 
 from sync.errors import BadRequest, TooLarge
-from sync.pan import MIN_DIGITS, mask_pans
+from sync.pan import mask_fields, may_hold_pan
 from sync.types import (
     EVENT_TYPES,
     MAX_BATCH,
     ChecklistCompleted,
-    ChecklistCompletedPayload,
+    Event,
     EventResult,
     IncidentClosed,
     IncidentNoted,
     IncidentOpened,
     IncidentStep,
     MaintenanceLogged,
-    MaintenanceLoggedPayload,
     PushRequest,
     event_decoder,
 )
@@ -42,6 +49,11 @@ from sync.views import Views, iso, placeholders
 
 push_decoder = msgspec.json.Decoder(PushRequest)
 _encoder = msgspec.json.Encoder()
+MAX_CONFLICTS = 1000  # kept per pushing device; past that a conflict is answered but not kept
+# Device clocks are wrong often enough (a phone back at 1970 after its battery died): any year a
+# clock can show is taken; only what cannot be a time at all (year 1 or 9999 once moved to UTC)
+# is refused.
+EARLIEST, LATEST = datetime(1900, 1, 1).date(), datetime(3000, 1, 1).date()
 
 
 class _Counted(msgspec.Struct):
@@ -64,6 +76,8 @@ def decode_push(body: bytes) -> list[msgspec.Raw]:
     """The raw events of a push body; BadRequest naming the problem, TooLarge over MAX_BATCH events."""
     try:
         return push_decoder.decode(body).events
+    except RecursionError:
+        raise BadRequest("body: JSON nested too deeply") from None
     except msgspec.ValidationError as exc:
         try:
             count = len(_count_decoder.decode(body).events)
@@ -78,29 +92,40 @@ def decode_push(body: bytes) -> list[msgspec.Raw]:
         raise BadRequest(f"body is not valid JSON: {exc}") from None
 
 
-def ingest(db: Database, shop_id: int, pushed_by: str, raws: list[msgspec.Raw], received_at: str) -> list[EventResult]:
-    """Store a batch for a shop (inside the caller's write transaction); one result per event."""
+def ingest(
+    db: Database, shop_id: int, pushed_by: str, raws: list[msgspec.Raw], received_at: str, *, hub: bool = False
+) -> list[EventResult]:
+    """Store a batch for a shop (inside the caller's write transaction); one result per event.
+
+    `pushed_by` is the pushing device; `hub` says it may push for the other devices of its shop.
+    """
     results: list[EventResult | None] = [None] * len(raws)
-    accepted = []  # (index, event, body, hash, named blobs)
+    decoded = []  # (index, event)
     for i, raw in enumerate(raws):
         try:
             event = event_decoder.decode(raw)
-        except msgspec.MsgspecError as exc:
+        except (msgspec.MsgspecError, RecursionError) as exc:
             results[i] = _rejection(raw, exc)
             continue
-        if event.shop is not None and event.shop != shop_id:
-            results[i] = EventResult(id=event.id, status="rejected", reason=f"event belongs to shop {event.shop}")
+        refusal = _refusal(event, shop_id, pushed_by, hub)
+        if refusal:
+            results[i] = EventResult(id=event.id, status="rejected", reason=refusal)
             continue
+        decoded.append((i, event))
+    if hub:
+        decoded = _without_strangers(db, shop_id, decoded, results)
+    accepted = []  # (index, event, body, hash, named blobs)
+    for i, event in decoded:
         event = _clean(event, shop_id)
         body = _encoder.encode(event)
-        named = named_blobs(event)
-        accepted.append((i, event, body, sha256(body).hexdigest(), named))
+        accepted.append((i, event, body, sha256(body).hexdigest(), named_blobs(event)))
     if not accepted:
         return results
 
     conn = db.conn
     ids = [a[1].id for a in accepted]
-    held_events = dict(conn.execute(f"SELECT id, hash FROM events WHERE id IN ({placeholders(len(ids))})", ids))
+    held_events = dict(conn.execute(
+        f"SELECT id, hash FROM events WHERE shop_id = ? AND id IN ({placeholders(len(ids))})", [shop_id, *ids]))
     wanted = sorted({sha for a in accepted for sha in a[4]})
     held_blobs = _held_blobs(conn, shop_id, wanted) if wanted else set()
 
@@ -140,13 +165,65 @@ def ingest(db: Database, shop_id: int, pushed_by: str, raws: list[msgspec.Raw], 
         event_rows,
     )
     if conflict_rows:
-        conn.executemany(
-            "INSERT INTO conflicts (event_id, shop_id, pushed_by, hash, body, received_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            conflict_rows,
-        )
+        _keep_conflicts(conn, shop_id, pushed_by, conflict_rows)
     views.write(db)
     return results
+
+
+def _refusal(event, shop_id: int, pushed_by: str, hub: bool) -> str | None:
+    """Why this event may not be stored for this shop and pusher, or None."""
+    if event.shop is not None and event.shop != shop_id:
+        return f"shop: the event belongs to shop {event.shop}"
+    if not hub and event.device != pushed_by:
+        return f"device: the event is device {event.device}'s; a phone pushes only its own events"
+    for name, moment in _times(event):
+        if not EARLIEST <= moment.date() <= LATEST or not _in_utc_range(moment):
+            return f"{name}: {moment.isoformat()} is not a time this server can keep (years 1900 to 3000)"
+    return None
+
+
+def _times(event) -> list[tuple[str, datetime]]:
+    times = [("at", event.at)]
+    if type(event) is IncidentOpened:
+        times.append(("payload.occurred_at", event.payload.occurred_at))
+    elif type(event) is MaintenanceLogged:
+        times.append(("payload.done_at", event.payload.done_at))
+    return times
+
+
+def _in_utc_range(moment: datetime) -> bool:
+    try:
+        iso(moment)
+    except OverflowError:
+        return False
+    return True
+
+
+def _without_strangers(db: Database, shop_id: int, decoded: list, results: list) -> list:
+    """A hub's events, less those of devices enrolled in another shop (those it may not speak for)."""
+    devices = sorted({event.device for _, event in decoded})
+    if not devices:
+        return decoded
+    strangers = {device for (device,) in db.execute(
+        f"SELECT id FROM devices WHERE shop_id <> ? AND id IN ({placeholders(len(devices))})", [shop_id, *devices])}
+    kept = []
+    for i, event in decoded:
+        if event.device in strangers:
+            results[i] = EventResult(id=event.id, status="rejected",
+                                     reason=f"device: {event.device} is enrolled in another shop")
+        else:
+            kept.append((i, event))
+    return kept
+
+
+def _keep_conflicts(conn, shop_id: int, pushed_by: str, rows: list[tuple]) -> None:
+    held = conn.execute("SELECT count(*) FROM conflicts WHERE shop_id = ? AND pushed_by = ?",
+                        [shop_id, pushed_by]).fetchone()[0]
+    conn.executemany(
+        "INSERT INTO conflicts (event_id, shop_id, pushed_by, hash, body, received_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        rows[:max(0, MAX_CONFLICTS - held)],
+    )
 
 
 def _rejection(raw: msgspec.Raw, exc: msgspec.MsgspecError) -> EventResult:
@@ -178,39 +255,64 @@ def named_blobs(event) -> list[str]:
     return named
 
 
-_TEXT_FIELDS = {
-    IncidentOpened: ("terminal", "note"),
-    IncidentStep: ("note",),
-    IncidentNoted: ("note",),
-    IncidentClosed: ("note",),
-    ChecklistCompleted: ("signed_by",),
-    MaintenanceLogged: ("terminal", "note"),
-}
+def _texts(event) -> list[str]:
+    """Every string of an event that a person typed or chose: names, notes, codes, ids of content,
+    field names and values. (Ids, hashes, times and answers are checked by their types.)"""
+    p, kind = event.payload, type(event)
+    if kind is IncidentOpened:
+        texts = [p.code, p.terminal, p.note]
+    elif kind is IncidentStep:
+        texts = [p.flow, p.step, p.note]
+    elif kind is IncidentNoted:
+        texts = [p.note]
+    elif kind is IncidentClosed:
+        texts = [p.step or "", p.support or "", p.note]
+    elif kind is ChecklistCompleted:
+        texts = [p.checklist, p.signed_by, *(text for item in p.items for text in (item.item, item.note))]
+    else:
+        texts = [p.terminal, p.kind, p.note, *(text for pair in p.fields.items() for text in pair)]
+    texts.append(event.recorded_by)
+    return texts
+
+
+_NOT_TEXT = frozenset({"type", "id", "device", "at", "shop", "blobs", "incident", "occurred_at", "done_at", "period",
+                       "answer", "result", "outcome", "photo"})
 
 
 def _clean(event, shop_id: int):
-    """The event with the token's shop filled in and card numbers masked in its free text."""
-    payload = event.payload
-    changes = {}
-    for name in _TEXT_FIELDS[type(event)]:
-        text = getattr(payload, name)
-        if len(text) >= MIN_DIGITS:  # shorter text cannot hold a card number: skip the call
-            masked = mask_pans(text)
-            if masked != text:
-                changes[name] = masked
-    if type(payload) is ChecklistCompletedPayload:
-        items = [_masked_item(item) for item in payload.items]
-        if any(new is not old for new, old in zip(items, payload.items)):
-            changes["items"] = items
-    elif type(payload) is MaintenanceLoggedPayload and payload.fields:
-        fields = {key: mask_pans(value) for key, value in payload.fields.items()}
-        if fields != payload.fields:
-            changes["fields"] = fields
-    if changes:
-        payload = replace(payload, **changes)
-    return replace(event, shop=shop_id, payload=payload, recorded_by=mask_pans(event.recorded_by))
+    """The event with the token's shop filled in and every card number in its strings masked."""
+    event = replace(event, shop=shop_id)
+    # Nearly every event has fewer than 13 digits in all its strings: one regex pass decides that.
+    if not may_hold_pan("\x00".join(_texts(event))):
+        return event
+    tree = msgspec.to_builtins(event)
+    slots = list(_text_slots(tree))
+    texts = [holder[key] for holder, key in slots]
+    masked = mask_fields(texts)
+    if masked == texts:
+        return event
+    for (holder, key), text in zip(slots, masked, strict=True):
+        holder[key] = text
+    if "fields" in tree["payload"]:  # walked as [name, value] pairs, so the names are masked too
+        tree["payload"]["fields"] = dict(tree["payload"]["fields"])
+    return msgspec.convert(tree, Event)
 
 
-def _masked_item(item):
-    masked = mask_pans(item.note)
-    return item if masked == item.note else replace(item, note=masked)
+def _text_slots(node):
+    """(holder, key) of every string in a decoded event that _texts covers, the same ones."""
+    for key, value in list(node.items()):
+        if key in _NOT_TEXT:
+            continue
+        if isinstance(value, str):
+            yield node, key
+        elif key == "fields":
+            node[key] = pairs = [[name, text] for name, text in value.items()]
+            for pair in pairs:
+                yield pair, 0
+                yield pair, 1
+        elif isinstance(value, dict):
+            yield from _text_slots(value)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict):
+                    yield from _text_slots(item)

@@ -76,6 +76,11 @@ def luhn_ok(digits: str) -> bool:
     return sum(_DOUBLED[v] if i % 2 else v for i, v in enumerate(values)) % 10 == 0
 
 
+def may_hold_pan(text: str) -> bool:
+    """Whether text has digits enough (13, in any script) to hold a card number: the quick test first."""
+    return _ENOUGH_DIGITS.match(text) is not None
+
+
 def mask_pans(text: str) -> str:
     """The text with every card number in it masked to its first 6 and last 4 digits, track data whole."""
     while _ENOUGH_DIGITS.match(text) and (masked := _mask_once(text)) != text:

@@ -10,15 +10,30 @@ from typing import Annotated, Literal
 
 import msgspec
 
+
+def whole(pattern: str) -> str:
+    """A pattern the whole string must match. msgspec searches, and `$` also matches just before a
+    final newline, so "id\n" would pass `^…$`: the lookahead refuses that newline."""
+    return f"^(?:{pattern})(?!\n)$"
+
+
+# Characters no name or note may hold: they reorder or hide what an office user reads (bidi
+# overrides and isolates), and, in a name, any control character at all.
+BIDI = "\u202a-\u202e\u2066-\u2069"
 # UUIDv7: made on the device, time-ordered, so ids sort by when they were made.
 EventId = Annotated[
-    str, msgspec.Meta(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+    str, msgspec.Meta(pattern=whole(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"))
 ]
-DeviceId = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
-Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
-Slug = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$", max_length=40)]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
-Note = Annotated[str, msgspec.Meta(max_length=2000)]
+DeviceId = Annotated[
+    str, msgspec.Meta(pattern=whole(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"))
+]
+Sha256 = Annotated[str, msgspec.Meta(pattern=whole(r"[0-9a-f]{64}"))]
+# A content id or a code from the terminal's screen. "*" because the server masks a card number
+# typed where a code belongs, and the masked value must still be one (411111******1111).
+Slug = Annotated[str, msgspec.Meta(pattern=whole(r"[A-Za-z0-9][A-Za-z0-9*-]*"), max_length=40)]
+Name = Annotated[str, msgspec.Meta(pattern=whole(f"[^\x00-\x1f\x7f-\x9f{BIDI}]+"), min_length=1, max_length=80)]
+Note = Annotated[str, msgspec.Meta(pattern=whole(f"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f{BIDI}]*"), max_length=2000)]
+FieldValue = Annotated[str, msgspec.Meta(pattern=whole(f"[^\\x00-\\x1f\\x7f{BIDI}]*"), max_length=200)]
 Blobs = Annotated[list[Sha256], msgspec.Meta(max_length=20)]
 
 MAX_BATCH = 500
@@ -81,7 +96,7 @@ class MaintenanceLoggedPayload(Wire):
     terminal: Name
     kind: Slug
     done_at: datetime
-    fields: dict[Slug, Annotated[str, msgspec.Meta(max_length=200)]] = {}
+    fields: dict[Slug, FieldValue] = {}
     note: Note = ""
 
 
@@ -134,7 +149,7 @@ def event_schema() -> dict:
 
 # ---- the sync API's bodies --------------------------------------------------------------------
 
-EnrollCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9-]{6,64}$")]
+EnrollCode = Annotated[str, msgspec.Meta(pattern=whole(r"[A-Za-z0-9-]{6,64}"))]
 
 
 class EnrollRequest(Wire):

@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 DEVICE = "0b7c5a52-8d3e-4d2a-9f1e-3c1a2b4d5e6f"
 OTHER_DEVICE = "5d1f0c3e-2b4a-4c6d-8e9f-0a1b2c3d4e5f"
+HUB = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
 
 
 def add_shop(client: TestClient, name: str = "Shop A", terminals=("Till 1", "Till 2"), staff=("Wang", "Li")) -> int:
@@ -35,9 +36,9 @@ def add_shop(client: TestClient, name: str = "Shop A", terminals=("Till 1", "Til
         return writes.add_shop(db, name, now(), [(t, "X990", None) for t in terminals], staff)
 
 
-def new_code(client: TestClient, shop_id: int) -> str:
+def new_code(client: TestClient, shop_id: int, kind: str = "phone") -> str:
     with client.app.state.store.write() as db:
-        return issue_code(db, shop_id)[0]
+        return issue_code(db, shop_id, kind=kind)[0]
 
 
 @dataclass
@@ -53,8 +54,11 @@ class Phone:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-def enroll(client: TestClient, shop_id: int, device: str = DEVICE, name: str = "till 1 phone") -> Phone:
-    response = client.post("/api/v1/enroll", json={"code": new_code(client, shop_id), "device": device, "name": name})
+def enroll(client: TestClient, shop_id: int, device: str = DEVICE, name: str = "till 1 phone", kind: str = "phone"
+           ) -> Phone:
+    """A device (a phone, or a hub) enrolled over the API in a shop, with a fresh code."""
+    code = new_code(client, shop_id, kind)
+    response = client.post("/api/v1/enroll", json={"code": code, "device": device, "name": name})
     assert response.status_code == 200, response.text
     return Phone(device=device, shop=shop_id, token=response.json()["token"])
 

@@ -76,12 +76,54 @@ def test_a_bad_enrollment_names_the_problem(client, body, status, detail):
     assert count(client, "devices") == 0
 
 
-def test_re_enrolling_moves_the_device_and_revokes_its_old_token(client):
-    first_shop, second_shop = add_shop(client, "A"), add_shop(client, "B")
-    old = enroll(client, first_shop)
-    new = enroll(client, second_shop)
+def test_nobody_can_enroll_another_device_by_naming_its_id(client):
+    victim = enroll(client, add_shop(client, "A"))
+    code = new_code(client, add_shop(client, "B"))
+    stolen = client.post("/api/v1/enroll", json={"code": code, "device": victim.device, "name": "mine now"})
+    assert stolen.status_code == 409
+    assert stolen.json()["detail"].startswith("device: this device id is enrolled already")
+    assert client.get("/api/v1/pull", headers=victim.headers).json()["shop"]["name"] == "A"
+
+
+def test_a_device_moves_to_another_shop_by_showing_its_token(client):
+    old = enroll(client, add_shop(client, "A"))
+    code = new_code(client, add_shop(client, "B"))
+    moved = client.post("/api/v1/enroll", headers=old.headers, json={"code": code, "device": old.device, "name": "p"})
+    assert moved.status_code == 200
     assert client.get("/api/v1/pull", headers=old.headers).status_code == 401
-    assert client.get("/api/v1/pull", headers=new.headers).json()["shop"]["name"] == "B"
+    new = {"Authorization": f"Bearer {moved.json()['token']}"}
+    assert client.get("/api/v1/pull", headers=new).json()["shop"]["name"] == "B"
+
+
+def test_a_revoked_device_may_enroll_again(client):
+    phone = enroll(client, add_shop(client))
+    with client.app.state.store.write() as db:
+        revoke_device(db, phone.device, now())
+    assert enroll(client, phone.shop).device == phone.device
+
+
+def test_guessing_codes_is_limited_per_address(client):
+    add_shop(client)
+    codes = [f"{a}{b}XX-AAAA-AAAA-AAAA" for a in "ABCDEFG" for b in "HJK"]  # 21 codes, each its own prefix
+    answers = [client.post("/api/v1/enroll", json={"code": code, "device": DEVICE, "name": "p"}) for code in codes]
+    assert [a.status_code for a in answers[:20]] == [403] * 20
+    assert answers[20].status_code == 429
+    assert 1 <= int(answers[20].headers["retry-after"]) <= 60
+    assert answers[20].json()["detail"].startswith("enrollment from this address: too many attempts; try again in")
+
+
+def test_guessing_at_one_code_is_limited(client):
+    add_shop(client)
+    answers = [client.post("/api/v1/enroll", json={"code": f"ABCD-EFGH-JKLM-{n:04d}", "device": DEVICE, "name": "p"})
+               for n in range(11)]
+    assert [a.status_code for a in answers] == [403] * 10 + [429]
+    assert answers[10].json()["detail"].startswith("enrollment with this code: too many attempts")
+
+
+def test_a_device_name_holding_a_card_number_is_masked(client):
+    phone = enroll(client, add_shop(client), name="Li 4111 1111 1111 1111")
+    assert client.app.state.store.db.execute("SELECT name FROM devices WHERE id = ?", [phone.device]).fetchone() == (
+        "Li 4111 11** **** 1111",)
 
 
 @pytest.mark.parametrize(("headers", "detail"), [

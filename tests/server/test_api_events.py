@@ -8,7 +8,7 @@ import pytest
 from sync.types import MAX_BATCH
 from tests import factories as f
 from tests import images
-from tests.fixtures import add_shop, count, enroll
+from tests.fixtures import HUB, OTHER_DEVICE, add_shop, count, enroll
 from tests.images import sha
 
 
@@ -63,7 +63,7 @@ def test_each_stored_event_names_the_token_shop(client, phone):
     ({**f.opened(), "blobs": "abc"}, "Expected `array`, got `str` - at `$.blobs`"),
     ({**f.checklist(), "payload": {**f.checklist()["payload"], "items": []}},
      "Expected `array` of length >= 1 - at `$.payload.items`"),
-    ({**f.opened(), "shop": 999}, "event belongs to shop 999"),
+    ({**f.opened(), "shop": 999}, "shop: the event belongs to shop 999"),
 ])
 def test_a_bad_event_is_rejected_with_its_reason(client, phone, event, reason):
     good = f.opened()
@@ -156,3 +156,77 @@ def test_card_numbers_never_reach_the_database(client, phone, tmp_path):
     data = b"".join(p.read_bytes() for p in (tmp_path / "data").glob("posaid.db*"))
     assert b"6222021234567890128" not in data and b"4111-1111-1111-1111" not in data
     assert "622202*********0128".encode() in data
+
+
+def test_a_phone_pushes_only_its_own_events(client, phone):
+    forged = f.opened(device=OTHER_DEVICE)
+    result = push(client, phone, [forged]).json()["results"][0]
+    assert (result["status"], result["reason"]) == (
+        "rejected", f"device: the event is device {OTHER_DEVICE}'s; a phone pushes only its own events")
+
+
+def test_a_hub_pushes_for_its_shops_phones_but_not_for_another_shops(client):
+    shop, other_shop = add_shop(client, "Hub shop"), add_shop(client, "Other")
+    hub = enroll(client, shop, device=HUB, kind="hub")
+    enroll(client, other_shop, device=OTHER_DEVICE)
+    own_phone = "7e3c1a2b-4d5e-4f6a-8b9c-0d1e2f3a4b5c"  # enrolled at the hub, unknown here
+    answer = push(client, hub, [f.opened(device=own_phone), f.opened(device=OTHER_DEVICE)]).json()["results"]
+    assert [r["status"] for r in answer] == ["stored", "rejected"]
+    assert answer[1]["reason"] == f"device: {OTHER_DEVICE} is enrolled in another shop"
+
+
+def test_event_ids_belong_to_their_shop(client, phone):
+    other = enroll(client, add_shop(client, "B"), device=OTHER_DEVICE)
+    event = f.opened(note="shop A's")
+    assert statuses(push(client, phone, [event])) == ["stored"]
+    # Another shop using the same id neither collides with it nor learns that it exists.
+    copy = {**event, "device": OTHER_DEVICE, "payload": {**event["payload"], "note": "shop B's"}}
+    assert statuses(push(client, other, [copy])) == ["stored"]
+    assert statuses(push(client, phone, [event])) == ["duplicate"]
+    notes = client.app.state.store.db.execute("SELECT shop_id, note FROM incidents ORDER BY shop_id").fetchall()
+    assert notes == [(phone.shop, "shop A's"), (other.shop, "shop B's")]
+
+
+@pytest.mark.parametrize(("mangle", "reason"), [
+    (lambda e: {**e, "at": "0001-01-01T00:00:00+01:00"}, "at: 0001-01-01T00:00:00+01:00 is not a time this server"),
+    (lambda e: {**e, "at": "9999-12-31T23:59:59-01:00"}, "at: 9999-12-31T23:59:59-01:00 is not a time this server"),
+    (lambda e: {**e, "payload": {**e["payload"], "occurred_at": "0001-01-01T00:30:00+01:00"}},
+     "payload.occurred_at: 0001-01-01T00:30:00+01:00 is not a time"),
+    (lambda e: {**e, "id": e["id"] + "\n"}, "Expected `str` matching regex"),
+    (lambda e: {**e, "recorded_by": "Li\n"}, "Expected `str` matching regex"),
+    (lambda e: {**e, "recorded_by": "Li\u202eiL"}, "Expected `str` matching regex"),
+    (lambda e: {**e, "payload": {**e["payload"], "terminal": "Till\x071"}}, "Expected `str` matching regex"),
+    (lambda e: {**e, "payload": {**e["payload"], "code": "T2\n"}}, "Expected `str` matching regex"),
+])
+def test_times_out_of_range_and_hidden_characters_are_rejected_per_event(client, phone, mangle, reason):
+    bad, good = mangle(f.opened()), f.opened()
+    results = push(client, phone, [bad, good]).json()["results"]
+    assert results[0]["status"] == "rejected" and results[0]["reason"].startswith(reason)
+    assert results[1]["status"] == "stored"
+
+
+def test_json_nested_too_deeply_is_a_400(client, phone):
+    response = client.post("/api/v1/events", headers={**phone.headers, "content-type": "application/json"},
+                           content='{"events": [' + "[" * 999 + "]" * 999 + "]}")
+    assert (response.status_code, response.json()["detail"]) == (400, "body: JSON nested too deeply")
+    response = client.post("/api/v1/enroll", headers={"content-type": "application/json"},
+                           content='{"code": ' + "[" * 999 + "]" * 999 + "}")
+    assert (response.status_code, response.json()["detail"]) == (400, "body: JSON nested too deeply")
+
+
+def test_card_numbers_are_masked_in_every_string_of_an_event(client, phone):
+    pan, masked = "4111111111111111", "411111******1111"
+    events = [
+        f.opened(code=pan),
+        f.step(f.opened()["id"], step_id="x" + pan),
+        f.maintenance(fields={pan: "kept", "field": "card " + pan}),
+        {**f.checklist(), "recorded_by": "Li " + pan},
+        f.opened(note="card 4111 1111", recorded_by="1111 1111 thanks"),  # split between two fields
+    ]
+    assert statuses(push(client, phone, events)) == ["stored"] * 5
+    client.app.state.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db = client.app.state.store.db
+    bodies = " ".join(body for (body,) in db.execute("SELECT body FROM events"))
+    assert pan not in bodies and "4111 1111" not in bodies.replace("4111 11**", "")
+    assert db.execute("SELECT code FROM incidents WHERE code LIKE '4%'").fetchall() == [(masked,)]
+    assert db.execute("SELECT step FROM incident_steps").fetchall() == [("x" + masked,)]

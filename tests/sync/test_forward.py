@@ -24,9 +24,9 @@ def cli(server: LiveServer, *args: str, check: bool = True) -> Result:
     return result
 
 
-def code_for(server: LiveServer, shop_name: str) -> str:
+def code_for(server: LiveServer, shop_name: str, *flags: str) -> str:
     shop = cli(server, "shops", "add", shop_name).stdout.strip()
-    out = cli(server, "codes", "issue", shop).stdout
+    out = cli(server, "codes", "issue", shop, *flags).stdout
     return next(line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("code: "))
 
 
@@ -74,7 +74,7 @@ def test_hub_forwards_events_and_photos_exactly_once(hub_and_hq):
         results = call(hub, "POST", "/api/v1/events", json.dumps({"events": first[start:start + 500]}).encode(), phone)
         assert {r["status"] for r in results["results"]} == {"stored"}
 
-    enrolled = cli(hub, "upstream", "enroll", hq.url, code_for(hq, "Shop at head office"))
+    enrolled = cli(hub, "upstream", "enroll", hq.url, code_for(hq, "Shop at head office", "--hub"))
     assert "enrolled with" in enrolled.stdout
     out = cli(hub, "forward").stdout
     assert "forwarded 500 events (500 stored, 0 already there), 1 photos; 100 to go" in out
@@ -101,7 +101,7 @@ def test_forward_without_upstream_or_with_head_office_down(hub_and_hq):
     result = cli(hub, "forward", check=False)
     assert result.exit_code == 1
     assert "not enrolled with head office" in result.stderr
-    cli(hub, "upstream", "enroll", hq.url, code_for(hq, "HQ shop"))
+    cli(hub, "upstream", "enroll", hq.url, code_for(hq, "HQ shop", "--hub"))
     phone = call(hub, "POST", "/api/v1/enroll", json.dumps(
         {"code": code_for(hub, "Hub shop"), "device": PHONE, "name": "till phone"}).encode())["token"]
     call(hub, "POST", "/api/v1/events", json.dumps({"events": [incident(1)]}).encode(), phone)

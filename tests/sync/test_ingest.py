@@ -87,7 +87,7 @@ def test_within_one_batch_a_repeat_is_a_duplicate_and_a_change_a_conflict(store)
     (lambda e: {**e, "payload": {**e["payload"], "code": ""}}, "Expected `str` matching regex"),
     (lambda e: {**e, "colour": "red"}, "Object contains unknown field `colour`"),
     (lambda e: {k: v for k, v in e.items() if k != "recorded_by"}, "Object missing required field `recorded_by`"),
-    (lambda e: {**e, "shop": 2}, "event belongs to shop 2"),
+    (lambda e: {**e, "shop": 2}, "shop: the event belongs to shop 2"),
 ])
 def test_a_bad_event_is_rejected_with_its_reason_and_the_rest_stored(store, mangle, reason):
     bad, good = mangle(f.opened()), f.opened()
