@@ -6,6 +6,8 @@ bad event is rejected with its reason while the rest of the batch is stored) and
 the limit is a 413, not a 400.
 """
 
+from datetime import date, timedelta
+
 import msgspec
 from litestar import Request, Router, get, post
 from litestar.di import NamedDependency
@@ -83,10 +85,11 @@ def pull(request: Request, store: NamedDependency[Store], library: NamedDependen
     """What the device needs: its shop, terminals, staff, checklist schedules, and its events held."""
     device: auth.Device = request.user
     with store.read() as db:
-        shop = queries.shop(db, device.shop_id)
+        shop = queries.shop_info(db, device.shop_id)
         terminals = queries.terminals(db, device.shop_id)
         staff = queries.staff_names(db, device.shop_id)
         held = queries.held_event_ids(db, device.shop_id, device.id, HELD_LIMIT)
+        runs = queries.shop_runs_since(db, device.shop_id, _quarter_start(date.today()).isoformat())
     checklists = [
         ChecklistSchedule(
             id=c.id,
@@ -98,14 +101,21 @@ def pull(request: Request, store: NamedDependency[Store], library: NamedDependen
         for c in library.checklists.values()
     ]
     return PullResponse(
-        shop=ShopInfo(id=shop.id, name=shop.name),
+        shop=shop,
         device=device.id,
         terminals=terminals,
         staff=staff,
         checklists=checklists,
         content_version=library.version,
         held=held,
+        runs=runs,
     )
+
+
+def _quarter_start(today: date) -> date:
+    """The day before this quarter began: every period a phone may call current, whatever its time
+    zone, starts on or after it (the longest period is a quarter)."""
+    return date(today.year, today.month - (today.month - 1) % 3, 1) - timedelta(days=1)
 
 
 @get("/schema/events.json", sync_to_thread=False, opt={"exclude_from_auth": True})

@@ -8,7 +8,7 @@ everywhere and the SQL stays in one place. Writes live in server/writes.py.
 import msgspec
 from sqlite_utils import Database
 
-from sync.types import TerminalInfo
+from sync.types import RunInfo, ShopInfo, TerminalInfo
 
 
 class Shop(msgspec.Struct, frozen=True):
@@ -82,9 +82,20 @@ def shops(db: Database) -> list[ShopListed]:
     return [ShopListed(*row) for row in rows]
 
 
+def shop_info(db: Database, shop_id: int) -> ShopInfo | None:
+    """The shop as its devices see it, register fields and all."""
+    row = db.execute(
+        "SELECT id, name, region, address, acquirer_phone, vendor_phone FROM shops WHERE id = ?", [shop_id]
+    ).fetchone()
+    return ShopInfo(*row) if row else None
+
+
 def terminals(db: Database, shop_id: int) -> list[TerminalInfo]:
-    rows = db.execute("SELECT id, name, model FROM terminals WHERE shop_id = ? ORDER BY id", [shop_id])
-    return [TerminalInfo(id=row[0], name=row[1], model=row[2]) for row in rows]
+    rows = db.execute(
+        "SELECT id, name, model, serial, tid, mid, acquirer, software_version FROM terminals WHERE shop_id = ? "
+        "ORDER BY id", [shop_id]
+    )
+    return [TerminalInfo(*row) for row in rows]
 
 
 def staff_names(db: Database, shop_id: int) -> list[str]:
@@ -140,6 +151,15 @@ def held_event_ids(db: Database, shop_id: int, device: str, limit: int) -> list[
         "SELECT id FROM events WHERE shop_id = ? AND device = ? ORDER BY seq DESC LIMIT ?", [shop_id, device, limit]
     )
     return [event_id for (event_id,) in rows]
+
+
+def shop_runs_since(db: Database, shop_id: int, period: str) -> list[RunInfo]:
+    """The shop's checklist runs of periods starting on or after `period` (a date), any device's."""
+    rows = db.execute(
+        "SELECT id, checklist, period, signed_by, completed_at, device, problems_count FROM checklist_runs "
+        "WHERE shop_id = ? AND period >= ? ORDER BY period, checklist, completed_at", [shop_id, period]
+    )
+    return [RunInfo(*row) for row in rows]
 
 
 # ---- blobs --------------------------------------------------------------------------------------

@@ -93,6 +93,12 @@ def m005_shop_scoped_ids(db: Database) -> None:
     _run(db, SHOP_SCOPED_IDS)
 
 
+@migrations()
+def m006_register(db: Database) -> None:
+    """The shop register head office keeps: a shop's region, address and support lines, a terminal's ids."""
+    _run(db, REGISTER)
+
+
 SYNC_SCHEMA = """
 -- One-time enrollment codes; only the sha256 of the (high-entropy) code is kept.
 CREATE TABLE enroll_codes (
@@ -344,4 +350,18 @@ INSERT INTO conflicts_scoped SELECT id, event_id, shop_id, pushed_by, hash, body
 DROP TABLE conflicts;
 ALTER TABLE conflicts_scoped RENAME TO conflicts;
 CREATE INDEX conflicts_pusher ON conflicts(shop_id, pushed_by);
+"""
+
+REGISTER = """
+ALTER TABLE shops ADD COLUMN region TEXT;
+ALTER TABLE shops ADD COLUMN address TEXT;
+ALTER TABLE shops ADD COLUMN acquirer_phone TEXT;
+ALTER TABLE shops ADD COLUMN vendor_phone TEXT;
+CREATE INDEX shops_region ON shops(region);
+ALTER TABLE terminals ADD COLUMN tid TEXT;
+ALTER TABLE terminals ADD COLUMN mid TEXT;
+ALTER TABLE terminals ADD COLUMN acquirer TEXT;
+ALTER TABLE terminals ADD COLUMN software_version TEXT;
+CREATE INDEX terminals_shop ON terminals(shop_id);
+CREATE INDEX staff_shop ON staff(shop_id);
 """

@@ -158,9 +158,15 @@ class EnrollRequest(Wire):
     name: Name  # what the shop calls this phone, e.g. "till 1 phone"
 
 
-class ShopInfo(Wire):
+class ShopInfo(Wire, omit_defaults=True):
+    """A shop as its devices know it: what the support card reads out comes from here."""
+
     id: int
     name: str
+    region: str | None = None
+    address: str | None = None
+    acquirer_phone: str | None = None  # the acquirer's support line, called when the flow ends there
+    vendor_phone: str | None = None  # the terminal vendor's support line
 
 
 class EnrollResponse(Wire):
@@ -189,10 +195,29 @@ class PushResponse(Wire):
     results: list[EventResult]
 
 
-class TerminalInfo(Wire):
+class TerminalInfo(Wire, omit_defaults=True):
+    """A terminal of the shop, from head office's register."""
+
     id: int
-    name: str
+    name: str  # what the shop calls it, e.g. "收银台 1"
     model: str | None = None
+    serial: str | None = None
+    tid: str | None = None  # terminal id, as the acquirer knows it
+    mid: str | None = None  # merchant id
+    acquirer: str | None = None
+    software_version: str | None = None
+
+
+class RunInfo(Wire):
+    """A checklist run of the shop, from any of its devices: what is done this period, by whom, when."""
+
+    id: EventId
+    checklist: str
+    period: date
+    signed_by: str
+    completed_at: datetime
+    device: DeviceId
+    problems: int
 
 
 class ChecklistSchedule(Wire):
@@ -211,6 +236,7 @@ class PullResponse(Wire):
     checklists: list[ChecklistSchedule]
     content_version: str
     held: list[EventId]  # ids of this device's events the server holds, newest first, capped
+    runs: list[RunInfo] = []  # the shop's checklist runs of the current periods (from this quarter on)
 
 
 class BlobStatus(Wire):

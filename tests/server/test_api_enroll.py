@@ -1,5 +1,7 @@
 """Enrollment and tokens: a one-time code gives a shop-scoped token; the server keeps only hashes."""
 
+from datetime import date
+
 import pytest
 
 from server.auth import revoke_device
@@ -182,3 +184,28 @@ def test_the_event_schema_is_public_and_the_api_is_in_the_openapi_schema(client)
     assert "security" not in paths["/api/v1/enroll"]["post"]
     for name in ("EnrollResponse", "PushResponse", "PullResponse", "BlobStatus"):
         assert name in openapi["components"]["schemas"]
+
+
+def test_pull_brings_the_register_and_the_shops_runs_of_this_quarter(client):
+    shop = add_shop(client, "门店 A")
+    with client.app.state.store.write() as db:
+        db.execute("UPDATE shops SET region = '华东', acquirer_phone = '95516', vendor_phone = '400-800-1234' "
+                   "WHERE id = ?", [shop])
+        db.execute("UPDATE terminals SET serial = 'SN1', tid = '12345678', mid = '104110045110012', "
+                   "acquirer = '银联商务', software_version = '2.4.1' WHERE shop_id = ? AND name = 'Till 1'", [shop])
+    phone, colleague = enroll(client, shop), enroll(client, shop, device=OTHER_DEVICE)
+    stranger = enroll(client, add_shop(client, "B"), device="7e3c1a2b-4d5e-4f6a-8b9c-0d1e2f3a4b5c")
+    today = date.today().isoformat()
+    run = {**f.checklist(device=OTHER_DEVICE), "payload": {**f.checklist()["payload"], "period": today}}
+    old = {**f.checklist(device=OTHER_DEVICE), "payload": {**f.checklist()["payload"], "period": "2020-01-01"}}
+    client.post("/api/v1/events", headers=colleague.headers, json={"events": [run, old]})
+    elsewhere = {**f.checklist(device=stranger.device), "payload": {**f.checklist()["payload"], "period": today}}
+    client.post("/api/v1/events", headers=stranger.headers, json={"events": [elsewhere]})
+    body = client.get("/api/v1/pull", headers=phone.headers).json()
+    assert body["shop"] == {"id": shop, "name": "门店 A", "region": "华东", "acquirer_phone": "95516",
+                            "vendor_phone": "400-800-1234"}
+    assert body["terminals"][0] == {"id": body["terminals"][0]["id"], "name": "Till 1", "model": "X990",
+                                    "serial": "SN1", "tid": "12345678", "mid": "104110045110012",
+                                    "acquirer": "银联商务", "software_version": "2.4.1"}
+    assert [(r["id"], r["period"], r["device"], r["signed_by"]) for r in body["runs"]] == [
+        (run["id"], today, OTHER_DEVICE, "店长 Wang")]
