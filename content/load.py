@@ -1,6 +1,8 @@
 """Load the content files, validate them, and check that every reference resolves."""
 
 import hashlib
+import re
+import unicodedata
 from pathlib import Path
 
 import msgspec
@@ -27,6 +29,18 @@ class Library(msgspec.Struct, frozen=True):
     maintenance: MaintenanceKinds
     strings: dict[str, Text]
     version: str
+
+
+# A lone letter, then spaces or dashes, then a digit: "t-2" and "t 2" are the code "t2".
+_SPLIT_CODE = re.compile(r"(^|[^a-z])([a-z])[\s-]+(?=[0-9])")
+
+
+def normalise(text: str) -> str:
+    """Text as the search compares it, a query and the words of the index alike: full-width
+    letters and digits as ASCII (NFKC), lower case, one space between words, "T-2" as "t2".
+    pwa/static/js/search.js does the same (tests/cases/search.json pins both)."""
+    text = " ".join(unicodedata.normalize("NFKC", text).lower().split())
+    return _SPLIT_CODE.sub(r"\1\2", text)
 
 
 def content_version(root: Path) -> str:
@@ -77,6 +91,7 @@ def load(root: Path = DEFAULT_ROOT) -> Library:
     if problems:
         raise ContentError(problems)
     problems += _check_codes(codes, flows)
+    problems += _check_search_words(codes)
     for flow in flows.values():
         problems += _check_flow(flow, codes)
     kinds = {kind.id for kind in maintenance.kinds}
@@ -119,6 +134,31 @@ def _check_codes(codes: dict[str, ErrorCode], flows: dict[str, Flow]) -> list[st
             problems.append(f"flows/{flow.id}.toml: code: no code {flow.code!r} in codes/")
         elif codes[flow.code].flow != flow.id:
             problems.append(f"flows/{flow.id}.toml: code: codes/{flow.code}.toml does not name this flow")
+    return problems
+
+
+def _check_search_words(codes: dict[str, ErrorCode]) -> list[str]:
+    """Keywords and synonyms normalise to something, once per guide; a synonym names one guide."""
+    problems = []
+    owner: dict[tuple[str, str], str] = {(lang, normalise(code.code)): code.code for code in codes.values()
+                                         for lang in ("zh", "en")}
+    for code in codes.values():
+        name = f"codes/{code.code}.toml"
+        for lang in ("zh", "en"):
+            seen: set[str] = set()
+            for field in ("synonyms", "keywords"):
+                for word in getattr(getattr(code, field), lang):
+                    folded = normalise(word)
+                    if not folded:
+                        problems.append(f"{name}: {field}.{lang}: {word!r} is blank once normalised")
+                    elif folded in seen:
+                        problems.append(f"{name}: {field}.{lang}: {word!r} repeats another word of this guide")
+                    seen.add(folded)
+                    if field != "synonyms" or not folded:
+                        continue
+                    other = owner.setdefault((lang, folded), code.code)
+                    if other != code.code:
+                        problems.append(f"{name}: synonyms.{lang}: {word!r} already means codes/{other}.toml")
     return problems
 
 

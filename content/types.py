@@ -30,6 +30,12 @@ class Keywords(Base):
     en: list[Line] = []
 
 
+class Synonyms(Keywords):
+    """What people type that means this guide and no other ("没网", "card declined"): a synonym
+    ranks just below the guide's own code, and `posaid content check` refuses one that two
+    guides claim."""
+
+
 class Cause(Base):
     id: Slug
     title: Text
@@ -51,6 +57,7 @@ class ErrorCode(Base):
     flow: Slug | None = None
     note: Text | None = None
     keywords: Keywords = Keywords()
+    synonyms: Synonyms = Synonyms()
 
 
 class Step(Base):

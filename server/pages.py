@@ -30,12 +30,19 @@ def routes(site: Site) -> list[HTTPRouteHandler]:
         """A page of the app, in the language its path starts with."""
         return _serve(request, site.pages[request.url.path.rstrip("/") or "/"])
 
+    @get(sorted(site.static), include_in_schema=False, sync_to_thread=False)
+    def static_file(request: Request, site: NamedDependency[Site]) -> Response:
+        """A file of the app; kept a year when its URL names its revision (?v=, as pages ask)."""
+        file = site.static[request.url.path]
+        fresh = request.query_params.get("v") == file.revision
+        return _serve(request, file, cache="public, max-age=31536000, immutable" if fresh else "no-cache")
+
     @get("/sw.js", include_in_schema=False, sync_to_thread=False)
     def service_worker(request: Request, site: NamedDependency[Site]) -> Response:
         """The service worker; never cached by HTTP, so the browser always sees a new version."""
         return _serve(request, site.service_worker, cache="no-cache, no-store")
 
-    return [page, service_worker]
+    return [page, static_file, service_worker]
 
 
 def _lang(path: str) -> str:
@@ -58,13 +65,3 @@ def app_error_page(env, library: Library) -> ErrorPage:
 
     return render_error
 
-
-def plain_error_page(env, library: Library) -> ErrorPage:
-    """An error page outside the app: no app script, no service worker; English if the browser prefers it."""
-
-    def render_error(request: Request, status: int, message: str) -> str:
-        lang = "en" if request.headers.get("accept-language", "").lower().startswith("en") else "zh"
-        return render(env, library, lang, f"/{lang}", f"{OFFICE}/error.html", status=status,
-                      message=_message(library, lang, status, message))
-
-    return render_error

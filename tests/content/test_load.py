@@ -114,3 +114,29 @@ def test_t2_flow_covers_every_cause_of_the_article():
     tested = {step.cause for step in library.flows["t2"].steps}
     assert causes <= tested
     assert {card.who for card in library.flows["t2"].support} >= {"acquirer", "vendor", "technician"}
+
+
+def test_a_synonym_names_one_guide(content_dir):
+    # "没网" means comm-fail; T2 claiming it too would make the search's answer a coin toss.
+    edit(content_dir / "codes" / "T2.toml", "[keywords]", '[synonyms]\nzh = ["没　网"]\n\n[keywords]')
+    assert check(content_dir) == []  # "没　网" (a full-width space) is another word than "没网"
+    edit(content_dir / "codes" / "T2.toml", '["没　网"]', '["ＮＯ网", "没网"]')
+    assert check(content_dir) == ["codes/comm-fail.toml: synonyms.zh: '没网' already means codes/T2.toml"]
+
+
+def test_search_words_are_compared_normalised(content_dir):
+    # Full-width, case and "T-2" are what a query is normalised to: a word repeated that way is one word.
+    edit(content_dir / "codes" / "T2.toml", 'zh = ["T2", ', 'zh = ["Ｔ－２", "T2", ')
+    assert check(content_dir) == ["codes/T2.toml: keywords.zh: 'T2' repeats another word of this guide"]
+
+
+def test_a_synonym_may_not_be_another_guides_code(content_dir):
+    edit(content_dir / "codes" / "T2.toml", "[keywords]", '[synonyms]\nen = ["5 1"]\n\n[keywords]')
+    assert check(content_dir) == []  # "5 1" is not "51": only a lone letter joins its digits
+    edit(content_dir / "codes" / "T2.toml", '["5 1"]', '["５１"]')
+    assert check(content_dir) == ["codes/T2.toml: synonyms.en: '５１' already means codes/51.toml"]
+
+
+def test_a_blank_search_word_is_refused(content_dir):
+    edit(content_dir / "codes" / "T2.toml", 'zh = ["T2", ', 'zh = ["\u3000", "T2", ')
+    assert check(content_dir) == ["codes/T2.toml: keywords.zh: '\\u3000' is blank once normalised"]

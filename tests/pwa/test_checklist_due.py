@@ -31,7 +31,7 @@ def test_due_status(offline_page, live_server):
             const { dueStatus } = await import('/static/js/checklist.js');
             return cases.map(([schedule, today, periods]) => {
                 const [y, m, d] = today.split('-').map(Number);
-                const runs = periods.map((period) => ({ payload: { checklist: schedule.checklist, period } }));
+                const runs = periods.map((period) => ({ checklist: schedule.checklist, period, signed_by: 'Li', completed_at: today }));
                 const { status, period } = dueStatus(schedule, runs, new Date(y, m - 1, d, 15, 0));
                 return [status, period];
             });

@@ -112,5 +112,5 @@ def test_a_phone_with_version_1_data_keeps_it_and_reads_incidents_through_the_ne
 
     page.goto(live_server.url + "/en/records")
     expect(page.locator("#list-incidents li")).to_have_count(1)
-    expect(page.locator("#list-incidents li")).to_contain_text("T2 · Till 1")
+    expect(page.locator("#list-incidents li")).to_contain_text("T2: the payment could not be processed · Till 1")
     expect(page.locator("#list-incidents li")).to_contain_text("Resolved")

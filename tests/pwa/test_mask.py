@@ -137,3 +137,50 @@ def test_the_digit_table_is_unicodedata(js):
 def test_separators_are_the_servers(js):
     every_character = "".join(map(chr, range(sys.maxunicode + 1)))
     assert js["separators"] == [ord(ch) for ch in re.findall(f"[{pan.SEPARATORS}]", every_character)]
+
+
+MASK_EVENTS = """
+import { maskEvent } from "/static/js/outbox.js";
+console.log(JSON.stringify(input.map(maskEvent)));
+"""
+DEVICE = "0b7c5a52-8d3e-4d2a-9f1e-3c1a2b4d5e6f"
+
+
+def an_event(n: int, type_: str, payload: dict, recorded_by: str = "Wang") -> dict:
+    return {"id": f"01890000-0000-7000-8000-00000000000{n}", "type": type_, "device": DEVICE, "at": "2026-11-29T10:00:00Z",
+            "recorded_by": recorded_by, "shop": 1, "blobs": [], "payload": payload}
+
+
+EVENTS = [
+    # A card number split between the terminal's name and the note, and one in the note alone.
+    an_event(1, "incident.opened", {"code": "T2", "terminal": "Till 4111 1111", "occurred_at": "2026-11-29T09:58:00Z",
+                                    "note": "1111 1111 then 5500 0000 0000 0004"}),
+    # Between the name that recorded it and a checklist item's note; ids and answers are left alone.
+    an_event(2, "checklist.completed", {"checklist": "daily", "period": "2026-11-29", "signed_by": "Li 4111111",
+                                        "items": [{"item": "paper", "result": "problem", "note": "111111111 torn"}]},
+             recorded_by="Li 4111111"),
+    # A maintenance entry's field names and values count too.
+    an_event(3, "maintenance.logged", {"terminal": "Till 1", "kind": "cleaning", "done_at": "2026-11-29T09:00:00Z",
+                                       "fields": {"parts": "card 4111 1111 1111 1111"}, "note": ""}),
+]
+
+
+def test_the_phone_masks_a_record_as_the_server_does():
+    """outbox.js maskEvent against sync/ingest.py: every string a person typed or chose, together."""
+    import msgspec
+
+    from sync.ingest import _clean
+    from sync.types import event_decoder
+
+    def without_none(value):  # the server's structs spell out defaults the phone leaves out
+        if isinstance(value, dict):
+            return {k: without_none(v) for k, v in value.items() if v is not None and v != []}
+        return [without_none(v) for v in value] if isinstance(value, list) else value
+
+    def texts(event):  # what masking touches; the server may add fields of its own (a format)
+        return {"recorded_by": event["recorded_by"], "payload": without_none(event["payload"])}
+
+    phone = run_module(MASK_EVENTS, EVENTS)
+    server = [msgspec.to_builtins(_clean(event_decoder.decode(json.dumps(e)), 1)) for e in EVENTS]
+    assert [texts(e) for e in phone] == [texts(e) for e in server]
+    assert "4111 1111" not in json.dumps(phone) and "5500 0000 0000 0004" not in json.dumps(phone)

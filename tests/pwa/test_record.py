@@ -41,8 +41,8 @@ def test_record_everything_offline_and_find_it_again(offline_page, live_server, 
     page.get_by_role("link", name="记录这次故障").click()
     page.wait_for_url("**/zh/record?code=T2")
     assert page.get_by_label("错误码").input_value() == "T2"
-    page.get_by_label("终端").fill("收银台 1")
-    page.get_by_label("记录人").fill("王芳")
+    page.get_by_label("终端", exact=True).fill("收银台 1")
+    page.get_by_label("记录人", exact=True).fill("王芳")
     page.get_by_label("照片或截图（可多张）").set_input_files([photos / "broken.jpg"])
     page.get_by_role("alert").filter(has_text="无法读取这张照片：broken.jpg").wait_for()
     page.get_by_label("照片或截图（可多张）").set_input_files([photos / "terminal.jpg", photos / "screen.png"])
@@ -68,18 +68,19 @@ def test_record_everything_offline_and_find_it_again(offline_page, live_server, 
     for i in range(items.count()):
         items.nth(i).get_by_label("OK").check()
     items.nth(1).get_by_label("Problem").check()
-    items.nth(1).get_by_label("Note").fill("paper roll nearly empty")
-    items.nth(1).get_by_label("Photo (optional)").set_input_files(photos / "screen.png")
+    items.nth(1).get_by_label("What is wrong (required)").fill("paper roll nearly empty")
+    items.nth(1).get_by_label("Photos").set_input_files(photos / "screen.png")
     items.nth(1).locator("[data-thumbs] img").wait_for()
     assert items.nth(1).get_by_role("link", name="Log maintenance").is_visible()
     page.get_by_role("status").filter(has_text="Draft saved on this phone.").wait_for()
     page.reload()  # the draft survives
     expect(items.nth(1).get_by_label("Problem")).to_be_checked()
-    expect(items.nth(1).get_by_label("Note")).to_have_value("paper roll nearly empty")
-    page.get_by_label("Recorded by").fill("Li Na")
+    expect(items.nth(1).get_by_label("What is wrong (required)")).to_have_value("paper roll nearly empty")
+    page.get_by_label("Recorded by", exact=True).fill("Li Na")
     page.get_by_role("button", name="Complete the checklist").click()
     page.get_by_role("status").filter(has_text="Completed and saved.").wait_for()
-    assert page.locator("[data-due]").inner_text() == "Done for this period"
+    assert page.locator("[data-due]").inner_text() == "Done for this period: Li Na, " + page.evaluate(
+        "async () => (await import('/static/js/i18n.js')).formatWhen((await (await import('/static/js/db.js')).getAll('events', 'type', 'checklist.completed'))[0].at)")
 
     # A maintenance entry with the kind's own fields.
     page.goto(base + "/en/maintenance?kind=software-update")
@@ -88,7 +89,7 @@ def test_record_everything_offline_and_find_it_again(offline_page, live_server, 
     page.get_by_role("alert").filter(has_text="Please fill in:").wait_for()
     page.locator("fieldset[data-kind=software-update] input").nth(0).fill("1.2.0")
     page.locator("fieldset[data-kind=software-update] input").nth(1).fill("1.3.1")
-    page.get_by_label("Recorded by").fill("Li Na")
+    page.get_by_label("Recorded by", exact=True).fill("Li Na")
     page.get_by_role("button", name="Save").click()
     page.wait_for_url("**/en/records")
 
@@ -99,13 +100,13 @@ def test_record_everything_offline_and_find_it_again(offline_page, live_server, 
     incidents = page.locator("#list-incidents li")
     incidents.first.wait_for()
     assert incidents.count() == 1
-    assert "T2 · 收银台 1" in incidents.first.inner_text()
+    assert "T2: the payment could not be processed · 收银台 1" in incidents.first.inner_text()
     assert "Resolved" in incidents.first.inner_text()
     assert "2 photos" in incidents.first.inner_text()
-    assert "daily" in page.locator("#list-runs").inner_text()
+    assert "Daily opening check" in page.locator("#list-runs").inner_text()
     assert "1 problems" in page.locator("#list-runs").inner_text()
-    assert "software-update" in page.locator("#list-maintenance").inner_text()
-    assert "waiting to sync" in page.locator("#outbox").inner_text()
+    assert "Software update" in page.locator("#list-maintenance").inner_text()
+    assert "Waiting to sync: 3 records, 2 photos" in page.locator("#outbox").inner_text()
 
     incidents.first.get_by_role("link").click()
     page.wait_for_url("**/en/incident?id=*")
@@ -116,7 +117,7 @@ def test_record_everything_offline_and_find_it_again(offline_page, live_server, 
     assert "411111******1111" in note.replace(" ", "") and PAN not in note
     assert "20261129001" in note
     steps = page.locator("[data-fact=steps] li").all_inner_texts()
-    assert steps == ["power: Not fixed", "network: Can't check", "restart: Fixed"]
+    assert steps == ["Power and cables: Not fixed", "Network connection: Can't check", "Restart the terminal: Fixed"]
 
     events = outbox(page)
     assert sorted(e["type"] for e in events) == sorted([
@@ -148,31 +149,31 @@ def test_record_everything_offline_and_find_it_again(offline_page, live_server, 
 
 def test_escalate_from_a_support_card_with_the_summary_to_read_out(offline_page, live_server):
     page = offline_page
-    page.goto(live_server.url + "/en/flows/t2")
-    page.get_by_role("link", name="Record this incident").click()
-    page.wait_for_url("**/en/record?code=T2&flow=t2")
-    page.get_by_label("Terminal", exact=True).fill("Till 3")
-    page.get_by_label("Recorded by").fill("Zhou")
-    page.get_by_role("button", name="Save").click()
-    page.wait_for_url("**/en/flows/t2?incident=*")
+    page.goto(live_server.url + "/en/flows/t2")  # walking the flow records it
     while "#call-" not in page.url:
-        before = page.url
-        page.get_by_role("link", name="Not fixed").click()
-        page.wait_for_function("(before) => location.href !== before", arg=before)
+        step = page.locator(".step:visible")
+        before = step.get_attribute("id")
+        step.get_by_role("link", name="Not fixed").click()
+        expect(page.locator(".step:visible")).not_to_have_id(before)
     summary = page.locator("#flow-incident")
     expect(summary).to_be_visible()
-    expect(summary.locator("[data-fact=code]")).to_have_text("T2")
+    expect(summary.locator("[data-fact=code]")).to_have_text("T2: the payment could not be processed")
+    expect(summary.locator("[data-fact=status]")).to_have_text("Not saved yet")
+    summary.get_by_label("Terminal", exact=True).fill("Till 3")
     expect(summary.locator("[data-fact=terminal]")).to_have_text("Till 3")
-    expect(summary.locator("[data-fact=status]")).to_have_text("Open")
+    summary.get_by_label("Recorded by", exact=True).fill("Zhou")
     assert summary.locator("[data-fact=steps] li").count() >= 8
     page.get_by_role("button", name="Called them: record as escalated").click()
+    summary.get_by_role("button", name="Save the record").click()
     expect(summary.locator("[data-fact=status]")).to_have_text("Escalated")
     closed = page.evaluate("""async () => {
         const { getAll } = await import('/static/js/db.js');
-        return (await getAll('events')).filter(e => e.type === 'incident.closed').map(e => e.payload);
+        return (await getAll('events')).filter(e => e.type === 'incident.closed').map(e => [e.payload, e.recorded_by, e.sync]);
     }""")
     assert len(closed) == 1
-    assert closed[0]["outcome"] == "escalated" and closed[0]["support"] and closed[0]["step"]
+    payload, who, sync = closed[0]
+    assert payload["outcome"] == "escalated" and payload["support"] and payload["step"]
+    assert (who, sync) == ("Zhou", "pending")
 
 
 def test_a_full_disk_is_shown_and_nothing_half_written_remains(offline_page, live_server, photos):

@@ -3,38 +3,30 @@ returns every event and byte-identical photo reaches the server exactly once."""
 
 import hashlib
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.fixtures import ROOT, wait_offline_ready
+from tests.fixtures import wait_offline_ready
+from tests.pwa.phone import cli, enrollment_url
 
 pytestmark = pytest.mark.browser
 
 
-def cli(data, *args) -> str:
-    result = subprocess.run([sys.executable, "-m", "server", *args, "--data", str(data)],
-                            cwd=ROOT, capture_output=True, text=True, check=True)
-    return result.stdout
-
-
-def enrollment_url(live_server, shop_name="Sync shop") -> str:
-    shop = cli(live_server.data, "shops", "add", shop_name).strip()
-    out = cli(live_server.data, "codes", "issue", shop, "--base", live_server.url)
-    return next(line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("url: "))
+def new_shop_url(live_server, shop_name="Sync shop") -> str:
+    """The enrollment URL (as its QR code holds it) of a new shop."""
+    return enrollment_url(live_server, cli(live_server.data, "shops", "add", shop_name).strip())
 
 
 def enrolled_page(live_server, phone, shop_name, phone_name):
     """A phone page enrolled in a new shop, as if its QR code was scanned."""
     page = phone.new_page()
-    page.goto(enrollment_url(live_server, shop_name))
+    page.goto(new_shop_url(live_server, shop_name))
     wait_offline_ready(page)
     page.get_by_label("这部手机的名称").fill(phone_name)
     page.get_by_role("button", name="绑定").click()
-    expect(page.get_by_role("status").filter(has_text="已绑定")).to_be_visible()
+    expect(page.get_by_role("heading", name="已绑定")).to_be_visible()
     return page
 
 
@@ -47,11 +39,12 @@ def test_enroll_record_offline_then_sync(live_server, phone, tmp_path):
     Image.new("RGB", (2000, 1500), (10, 120, 40)).save(tmp_path / "a.jpg")
     Image.new("RGB", (600, 900), (120, 10, 40)).save(tmp_path / "b.png")
     page = phone.new_page()
-    page.goto(enrollment_url(live_server))  # as if scanned from the QR code
+    page.goto(new_shop_url(live_server))  # as if scanned from the QR code
     wait_offline_ready(page)
     page.get_by_label("这部手机的名称").fill("收银台手机")
     page.get_by_role("button", name="绑定").click()
-    expect(page.get_by_role("status").filter(has_text="已绑定：Sync shop")).to_be_visible()
+    expect(page.get_by_role("heading", name="已绑定：Sync shop")).to_be_visible()
+    expect(page.locator("#enroll-form")).to_be_hidden()  # the used form gives way to what happens next
     assert "code=" not in page.url
 
     phone.set_offline(True)
@@ -62,7 +55,7 @@ def test_enroll_record_offline_then_sync(live_server, phone, tmp_path):
     page.locator("#f-photos-preview img").nth(1).wait_for()
     page.get_by_role("button", name="Save").click()
     page.wait_for_url("**/en/incident?id=*")
-    expect(page.locator("#outbox-text")).to_contain_text("1 records and 2 photos waiting to sync")
+    expect(page.locator("#outbox-text")).to_contain_text("Waiting to sync: 1 record, 2 photos")
     assert server_rows(live_server, "SELECT count(*) FROM events") == [(0,)]
 
     phone.set_offline(False)  # the "online" event starts a sync
@@ -106,7 +99,7 @@ def test_a_revoked_phone_keeps_its_records_and_says_so(live_server, phone):
     page.get_by_role("button", name="Save").click()
     page.wait_for_url("**/en/incident?id=*")  # opening a page syncs, and the server refuses
     expect(page.locator("#outbox-text")).to_contain_text("This phone's access was revoked: enroll it again")
-    expect(page.locator("#outbox-text")).to_contain_text("1 records and 0 photos waiting to sync")
+    expect(page.locator("#outbox-text")).to_contain_text("Waiting to sync: 1 record, 0 photos")
     expect(page.get_by_role("link", name="Enroll this phone")).to_be_visible()
     expect(page.get_by_role("button", name="Sync now")).to_be_hidden()
     assert server_rows(live_server, "SELECT count(*) FROM events") == [(0,)]
@@ -140,10 +133,10 @@ def test_a_push_whose_answer_was_lost_is_held_by_the_next_pull_and_old_records_a
     page.get_by_label("Recorded by").fill("Chen")
     page.get_by_role("button", name="Save").click()
     page.wait_for_url("**/en/incident?id=*")  # opening a page syncs: the push goes, its answer is lost
-    expect(page.locator("#outbox-text")).to_contain_text("Sync failed", timeout=30_000)
+    expect(page.locator("#outbox-text")).to_contain_text("Cannot reach the server", timeout=30_000)
     assert len(pushes) == 1
     assert server_rows(live_server, "SELECT count(*) FROM events") == [(1,)]
-    expect(page.locator("#outbox-text")).to_contain_text("1 records and 0 photos waiting to sync")
+    expect(page.locator("#outbox-text")).to_contain_text("Waiting to sync: 1 record, 0 photos")
 
     page.get_by_role("button", name="Sync now").click()
     expect(page.locator("#outbox-text")).to_contain_text("Everything synced", timeout=30_000)

@@ -23,13 +23,20 @@ function decidingClose(closes) {
   return closes.reduce((winner, close) => (!winner || after(close, winner) ? close : winner), null);
 }
 
-/** An incident's state folded from its incident.opened event and the events that name it. */
+/** An incident's state folded from its incident.opened event and the events that name it. The
+ * transaction told last (by the same rule as the closes) is the incident's. */
 export function foldIncident(opened, related) {
   const children = [...related].sort(byId);
   const steps = children.filter((e) => e.type === "incident.step");
   const closed = decidingClose(children.filter((e) => e.type === "incident.closed"));
+  const told = decidingClose([...(opened.payload.transaction ? [opened] : []),
+    ...children.filter((e) => e.type === "incident.transaction")]);
   const blobs = [...opened.blobs, ...children.flatMap((e) => e.blobs)];
-  return { opened, steps, closed, blobs, status: closed ? closed.payload.outcome : "open" };
+  // A draft is an incident walked from a flow whose terminal and name are still to come (outbox.js).
+  return {
+    opened, steps, closed, blobs, status: closed ? closed.payload.outcome : "open", draft: opened.sync === "draft",
+    transaction: told ? told.payload.transaction : null,
+  };
 }
 
 /** One incident as recorded on this phone; null if it is not here. */

@@ -1,9 +1,13 @@
 // Recording: every record is an immutable event, written with its photos in one transaction.
 // What has not reached the server yet is the outbox (events and blobs with sync "pending"); what
 // has, and is old, is pruned so the phone's storage does not grow for ever.
-import { count, getAll, getMeta, setMeta, write } from "/static/js/db.js";
+// An incident walked from a flow starts as a draft (sync "draft"): each answer is stored at once,
+// and the terminal and the name are asked for at the end. Drafts never leave the phone; completing
+// one fills them in and puts all its events in the outbox in one transaction, so what reaches the
+// server is immutable from then on.
+import { count, get, getAll, getMeta, setMeta, write } from "/static/js/db.js";
 import { foldIncident, incidentOf } from "/static/js/incidents.js";
-import { maskPans } from "/static/js/mask.js";
+import { maskFields } from "/static/js/mask.js";
 
 // Held events older than this leave the phone: head office has them, and the phone's lists are
 // about the recent past.
@@ -31,40 +35,113 @@ export async function deviceId() {
   return id;
 }
 
-// Free-text fields are masked wherever they sit in a payload.
-function maskAll(value) {
-  if (typeof value === "string") return maskPans(value);
-  if (Array.isArray(value)) return value.map(maskAll);
-  if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskAll(v)]));
-  }
-  return value;
+// What the server scans (sync/ingest.py _texts): every string a person typed or chose, not ids,
+// hashes, times or answers.
+// A transaction's references are numbers of fixed lengths, never joined with other fields.
+const NOT_TEXT = new Set(["type", "id", "device", "at", "shop", "blobs", "v", "incident", "occurred_at", "done_at",
+  "period", "answer", "result", "outcome", "photo", "photos", "transaction", "sync", "reason"]);
+
+/** The oldest event format that holds this event (sync/types.py format_needed): 2 added the
+ * transaction and a checklist item's several photos. A server that takes only format 1 still
+ * takes every event that needs no more. */
+export function formatOf(event) {
+  const p = event.payload;
+  if (event.type === "incident.transaction" || p.transaction) return 2;
+  if (event.type === "checklist.completed" && p.items.some((item) => item.photos?.length)) return 2;
+  return 1;
 }
 
-/** Record an event with its photos ({sha, blob, type, size}); resolves once both are stored. */
-export async function record(type, payload, recordedBy, photos = []) {
-  const shop = await getMeta("shop");
-  const event = {
-    id: uuidv7(),
-    type,
-    device: await deviceId(),
-    at: new Date().toISOString(),
-    recorded_by: maskPans(recordedBy.trim()),
-    shop: shop ? shop.id : null,
-    blobs: [...new Set(photos.map((p) => p.sha))],
-    payload: maskAll(payload),
-  };
+function withFormat(event) {
+  const v = formatOf(event);
+  return v > 1 ? { ...event, v } : event;
+}
+
+// [holder, key] of every such string; a payload's fields are walked as [name, value] pairs.
+function textSlots(node, slots = []) {
+  for (const [key, value] of Object.entries(node)) {
+    if (NOT_TEXT.has(key)) continue;
+    if (typeof value === "string") slots.push([node, key]);
+    else if (key === "fields" && value) {
+      node[key] = Object.entries(value);
+      for (const pair of node[key]) slots.push([pair, 0], [pair, 1]);
+    } else if (Array.isArray(value)) value.forEach((item) => item && typeof item === "object" && textSlots(item, slots));
+    else if (value && typeof value === "object") textSlots(value, slots);
+  }
+  return slots;
+}
+
+/** The event with every card number in its strings masked, taken together as the server does:
+ * a number split between two fields is masked too. */
+export function maskEvent(event) {
+  const copy = structuredClone(event);
+  const slots = textSlots(copy);
+  const masked = maskFields(slots.map(([holder, key]) => holder[key]));
+  slots.forEach(([holder, key], i) => { holder[key] = masked[i]; });
+  if (Array.isArray(copy.payload.fields)) copy.payload.fields = Object.fromEntries(copy.payload.fields);
+  return copy;
+}
+
+// New events are added (an id is never reused); completing drafts replaces them.
+async function store(events, photos, { replace = false } = {}) {
   try {
     await write(["events", "blobs"], (s) => {
-      s.events.add({ ...event, sync: "pending" });
+      for (const event of events) (replace ? s.events.put(event) : s.events.add(event));
       for (const photo of photos) s.blobs.put({ ...photo, sync: "pending" });
     });
   } catch (error) {
     throw storageError(error);
   }
-  await setMeta("me", event.recorded_by);
   window.dispatchEvent(new CustomEvent("posaid:outbox"));
+}
+
+/** Record an event with its photos ({sha, blob, type, size}); resolves once both are stored.
+ * A draft (an incident still without its terminal or name) stays on the phone until completed. */
+export async function record(type, payload, recordedBy, photos = [], { draft = false } = {}) {
+  const shop = await getMeta("shop");
+  const event = withFormat(maskEvent({
+    id: uuidv7(),
+    type,
+    device: await deviceId(),
+    at: new Date().toISOString(),
+    recorded_by: recordedBy.trim(),
+    shop: shop ? shop.id : null,
+    blobs: [...new Set(photos.map((p) => p.sha))],
+    payload,
+  }));
+  await store([{ ...event, sync: draft ? "draft" : "pending" }], photos);
   return event;
+}
+
+/** Complete a draft incident: the terminal, note, photos and transaction (if any) go on its
+ * opening, the name on each of its events, and all of them into the outbox together. */
+export async function completeIncident(id, { terminal, who, note = "", photos = [], transaction = null }) {
+  const [opened, related] = await Promise.all([get("events", id), getAll("events", "incident", id)]);
+  const drafts = [opened, ...related].filter((e) => e && e.sync === "draft");
+  const events = drafts.map((event) => {
+    const filled = { ...event, recorded_by: who.trim() };
+    if (event.id === id) {
+      filled.payload = { ...event.payload, terminal: terminal.trim(), note: note.trim(), ...(transaction && { transaction }) };
+      filled.blobs = [...new Set([...event.blobs, ...photos.map((p) => p.sha)])];
+    }
+    const { sync, ...rest } = filled;
+    return { ...withFormat(maskEvent(rest)), sync: "pending" };
+  });
+  await store(events, photos, { replace: true });
+}
+
+/** The transaction of an incident already saved, told now (an incident.transaction event). */
+export async function recordTransaction(incident, transaction, recordedBy, photos = []) {
+  return record("incident.transaction", { incident, transaction }, recordedBy, photos);
+}
+
+/** Delete a draft incident that was not a real one (it never left the phone). */
+export async function discardDraft(id) {
+  const related = await getAll("events", "incident", id);
+  await write(["events"], (s) => {
+    for (const event of related) if (event.sync === "draft") s.events.delete(event.id);
+    s.events.delete(id);
+  });
+  window.dispatchEvent(new CustomEvent("posaid:outbox"));
 }
 
 /** A storage failure the user must see: a full disk gets its own message. */
@@ -81,13 +158,21 @@ export function wire(event) {
   return rest;
 }
 
+// Records, not events: an incident with its steps and close is one, a run one, a log one.
+const records = (events) => new Set(events.map((e) => incidentOf(e) ?? e.id)).size;
+
+/** What waits: records and photos in the outbox, records refused, incidents not yet completed. */
 export async function waiting() {
-  const [events, photos, rejected] = await Promise.all([
-    count("events", "sync", "pending"),
+  const [pending, photos, rejected, drafts, formats] = await Promise.all([
+    getAll("events", "sync", "pending"),
     count("blobs", "sync", "pending"),
-    count("events", "sync", "rejected"),
+    getAll("events", "sync", "rejected"),
+    getAll("events", "sync", "draft"),
+    getMeta("formats", [1]),
   ]);
-  return { events, photos, rejected };
+  // Pending in a format the server does not take yet: they wait for its upgrade, said apart.
+  const upgrade = pending.filter((event) => !formats.includes(event.v || 1));
+  return { records: records(pending), photos, rejected: records(rejected), drafts: records(drafts), upgrade: records(upgrade) };
 }
 
 export async function eventsOfType(type) {

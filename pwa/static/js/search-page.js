@@ -1,4 +1,5 @@
 // The search page: reads ?q=, searches the offline index as the user types, lists the results.
+import { lang } from "/static/js/i18n.js";
 import { loadIndex, search } from "/static/js/search.js";
 
 const form = document.getElementById("search-form");
@@ -6,7 +7,7 @@ const input = document.getElementById("q");
 const results = document.getElementById("results");
 const summary = document.getElementById("results-summary");
 const all = document.getElementById("all-guides");
-const lang = document.body.dataset.lang;
+const noResults = document.getElementById("no-results");
 
 function render(index) {
   const query = input.value;
@@ -27,7 +28,9 @@ function render(index) {
   summary.textContent = !hasQuery ? "" : found.length
     ? summary.dataset.found.replace("{count}", found.length)
     : summary.dataset.none;
-  all.hidden = hasQuery;
+  // Nothing found: the T2 guide and every code, rather than an empty page.
+  noResults.hidden = !hasQuery || found.length > 0;
+  all.hidden = hasQuery && found.length > 0;
   const url = new URL(window.location.href);
   if (hasQuery) url.searchParams.set("q", query); else url.searchParams.delete("q");
   history.replaceState(null, "", url);

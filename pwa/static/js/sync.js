@@ -1,6 +1,8 @@
 // The sync engine: photos first, then events in batches, each leaving the outbox only once the
-// server's answer says it is held. Runs on app open, on "online", on the service worker's
-// Background Sync, on a timer while open and on "sync now"; failures back off with jitter.
+// server's answer says it is held. Runs on app open, on "online", when the app comes back to the
+// foreground ("visibilitychange", "pageshow": iOS Safari has no Background Sync, so its worker's
+// "sync" event never comes), on the service worker's Background Sync where there is one, on a
+// timer while open and on "sync now"; failures back off with jitter.
 import { get, getAll, getMeta, setMeta, write } from "/static/js/db.js";
 import { deviceId, prune, wire } from "/static/js/outbox.js";
 
@@ -56,19 +58,24 @@ export async function enroll(code, name) {
   if (!response.ok) throw await problem(response);
   const answer = await response.json();
   await setMeta("token", answer.token);
-  await setMeta("shop", { id: answer.shop.id, name: answer.shop.name, terminals: [], staff: [] });
+  await setMeta("shop", { ...answer.shop, terminals: [], staff: [], runs: [] });
   await setMeta("authError", null);
   return answer;
 }
 
+/** The shop as the phone keeps it from pull: the register (name, region, address, support lines),
+ * each terminal (name, model, serial, tid, mid, acquirer, software_version), the staff's names,
+ * and the shop's checklist runs of the current periods from every device. Absent fields were empty. */
 async function pull(token) {
   const response = await api("/pull", { token });
   if (!response.ok) throw await problem(response);
   const answer = await response.json();
-  await setMeta("shop", {
-    id: answer.shop.id, name: answer.shop.name, terminals: answer.terminals, staff: answer.staff,
-  });
+  await setMeta("shop", { ...answer.shop, terminals: answer.terminals, staff: answer.staff, runs: answer.runs || [] });
   await setMeta("contentVersion", answer.content_version);
+  // The event formats the server takes (a server too old to say takes format 1).
+  await setMeta("formats", answer.formats || [1]);
+  // What the chain learned: per flow, how often each check fixed the problem (flow.js shows it).
+  await setMeta("learned", answer.learned || []);
   await markHeld(answer.held);
   return answer;
 }
@@ -141,8 +148,18 @@ async function pushBlobs(token, progress) {
   }
 }
 
+/** Whether the server takes an event's format (its `v`; 1 when not said) as its last pull told. */
+export function acceptedBy(formats, event) {
+  return formats.includes(event.v || 1);
+}
+
+// Events in a format the server does not take yet stay pending, unsent, until a pull says it does
+// (a hub may run an older version for months): not dropped, not retried in a loop.
 async function pushEvents(token, progress) {
-  const pending = (await getAll("events", "sync", "pending")).sort((a, b) => (a.id < b.id ? -1 : 1));
+  const formats = await getMeta("formats", [1]);
+  const pending = (await getAll("events", "sync", "pending"))
+    .filter((event) => acceptedBy(formats, event))
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
   for (let i = 0; i < pending.length; i += BATCH) {
     progress({ phase: "events", done: i, total: pending.length });
     const batch = pending.slice(i, i + BATCH);
@@ -164,6 +181,8 @@ async function pushEvents(token, progress) {
           s.events.put({ ...event, sync: "held" });
         } else if (result.missing && result.missing.length) {
           result.missing.forEach((sha) => missing.add(sha)); // send them, then this event again
+        } else if ((result.reason || "").startsWith("v: format")) {
+          // The server was downgraded since its pull: keep the event for when it takes the format.
         } else {
           s.events.put({ ...event, sync: "rejected", reason: result.reason || result.status });
         }
@@ -202,7 +221,7 @@ export function syncNow() {
     } catch (error) {
       failures += 1;
       if (error.kind === "auth") await setMeta("authError", error.message);
-      notify({ state: "failed", error: error.message, kind: error.kind });
+      notify({ state: "failed", error: error.message, kind: error.kind, status: error.status });
       return { ok: false, error: error.message, kind: error.kind };
     }
   };
@@ -218,9 +237,15 @@ function schedule() {
   timer = setTimeout(() => { if (navigator.onLine) syncNow(); else schedule(); }, base * (0.5 + Math.random()));
 }
 
-/** Start syncing for this page: now, when the network returns, and on a timer. */
+/** Start syncing for this page: now, when the network returns, when the app comes back to the
+ * foreground, and on a timer. */
 export function startSync() {
   window.addEventListener("online", () => { failures = 0; syncNow(); });
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible" && navigator.onLine) syncNow();
+  });
+  // A page restored from the back-forward cache runs no script from the top: it syncs here.
+  window.addEventListener("pageshow", (event) => { if (event.persisted && navigator.onLine) syncNow(); });
   navigator.serviceWorker?.addEventListener("message", (event) => {
     if (event.data && event.data.type === "SYNC") syncNow();
   });
