@@ -77,6 +77,28 @@ class Server:
             raise SystemExit(f"enrollment failed: {status} {answer[:300]!r}")
         return {"Authorization": "Bearer " + json.loads(answer)["token"], "Content-Type": "application/json"}
 
+    def enroll_many(self, count: int, per_shop: int = 5) -> list[tuple[str, str]]:
+        """`count` phones enrolled over the API, `per_shop` to a shop: (device, token) each. The shops
+        and codes are made in this process, straight in the server's database (WAL: safe beside it)."""
+        from server import writes
+        from server.auth import issue_code
+        from server.store import Store, now
+
+        store = Store(self.data / "posaid.db")
+        with store.write() as db:
+            shops = [writes.add_shop(db, f"load shop {n}", now()) for n in range(0, count, per_shop)]
+            codes = [issue_code(db, shops[n // per_shop])[0] for n in range(count)]
+        store.close()
+        phones = []
+        for code in codes:
+            device = str(uuid.uuid4())
+            body = json.dumps({"code": code, "device": device, "name": "load phone"}).encode()
+            status, answer = self.request("POST", "/api/v1/enroll", body, {"Content-Type": "application/json"})
+            if status != 200:
+                raise SystemExit(f"enrollment failed: {status} {answer[:300]!r}")
+            phones.append((device, json.loads(answer)["token"]))
+        return phones
+
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)

@@ -8,6 +8,7 @@ keeps only their sha256, so a copy of the database enrolls nobody.
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote, urlencode
 
 import anyio
 from litestar.connection import ASGIConnection
@@ -23,6 +24,7 @@ from sync.errors import Conflict, Forbidden, NotFound, Unauthorized
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
 CODE_GROUPS, CODE_GROUP_LENGTH = 4, 4
 CODE_HOURS = 24
+SEEN_EVERY_MINUTES = 5
 
 Device = TokenHolder  # what request.user is on every authenticated API route
 
@@ -48,9 +50,11 @@ def issue_code(db: Database, shop_id: int, hours: float = CODE_HOURS, kind: str 
     return code, expires
 
 
-def enroll_url(base: str, code: str) -> str:
-    """The address a phone opens (typed, or from a QR code) to enroll with a code filled in."""
-    return f"{base.rstrip('/')}/zh/enroll?code={code}"
+def enroll_url(base: str, code: str, shop: str | None = None) -> str:
+    """The address a phone opens (typed, or from a QR code) to enroll with a code filled in; the shop's
+    name too, so the phone can suggest a name a person recognises ("model · shop")."""
+    query = urlencode({"code": code, **({"shop": shop} if shop else {})}, quote_via=quote)
+    return f"{base.rstrip('/')}/zh/enroll?{query}"
 
 
 def code_prefix(code: str) -> str:
@@ -120,7 +124,19 @@ class BearerAuth(AbstractAuthenticationMiddleware):
 
     def _lookup(self, token: str) -> Device | None:
         with self.store.read() as db:
-            return authenticate(db, token)
+            device = authenticate(db, token)
+        if device is not None:
+            self._seen(device)
+        return device
+
+    def _seen(self, device: Device) -> None:
+        """Note when a device last called, for the office's device list: a write every few minutes
+        a device at most, and one a crash may lose (it says "seen", it holds no record)."""
+        at = datetime.now(UTC)
+        stale = (at - timedelta(minutes=SEEN_EVERY_MINUTES)).isoformat()
+        if device.last_seen_at is None or device.last_seen_at < stale:
+            with self.store.write(durable=False) as db:
+                writes.device_seen(db, device.id, at.isoformat(), stale)
 
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
         token = bearer_token(connection.headers.get("authorization", ""))

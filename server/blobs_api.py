@@ -9,19 +9,21 @@ from worker threads, never on the event loop.
 import secrets
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 
 import anyio
 from litestar import Request, Response, head, put
 from litestar.di import NamedDependency
 from litestar.exceptions import InternalServerException
-from litestar.params import FromPath
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import Parameter
 
 from server import queries, writes
-from server.openapi import BEARER, documented_body
+from server.openapi import BEARER, documented, problems
 from server.settings import Settings
 from server.store import Store, now
 from sync import blobs
-from sync.errors import BadRequest, Conflict
+from sync.errors import BadRequest, Conflict, TooLarge
 from sync.types import BlobStatus
 
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
@@ -48,9 +50,19 @@ def _held(store: Store, shop_id: int, sha: str) -> int | None:
         return queries.blob_size(db, shop_id, sha)
 
 
-@head("/blobs/{sha:str}", sync_to_thread=True, security=BEARER)
+SHA = Annotated[str, Parameter(description="the sha256 of the blob's bytes", schema_extra={"pattern": "^[0-9a-f]{64}$"})]
+_UPLOAD_HEADERS = (
+    ("Upload-Offset", {"type": "integer", "minimum": 0}, "where this body starts: the bytes the server holds (0: new)"),
+    ("Upload-Length", {"type": "integer", "minimum": 0}, "the blob's whole size, when the body may be only part"),
+)
+
+
+@head("/blobs/{sha:str}", sync_to_thread=True, security=BEARER, responses={
+    **problems(400, 401, 503),
+    404: ResponseSpec(None, description="not held; Upload-Offset says how much of an unfinished upload is kept"),
+})
 def blob_head(
-    request: Request, sha: FromPath[str], store: NamedDependency[Store], blob_store: NamedDependency[blobs.BlobStore]
+    request: Request, sha: SHA, store: NamedDependency[Store], blob_store: NamedDependency[blobs.BlobStore]
 ) -> Response[None]:
     """Is the blob held? 200 if so; else 404, with the offset of an unfinished upload to resume from."""
     shop_id = request.user.shop_id
@@ -72,7 +84,7 @@ class _Claim:
         """Claim the upload, or take it over from a holder idle for longer than idle_seconds."""
         at = now()
         idle_before = (datetime.now(UTC) - timedelta(seconds=self.idle_seconds)).isoformat()
-        with self.store.write() as db:
+        with self.store.write(durable=False) as db:
             return writes.claim_upload(db, self.shop_id, self.sha, self.holder, at) or writes.take_over_upload(
                 db, self.shop_id, self.sha, self.holder, idle_before, at)
 
@@ -83,12 +95,12 @@ class _Claim:
     def touch(self) -> None:
         """This upload is still sending; refused if another took it over meanwhile."""
         self.touched = time.monotonic()
-        with self.store.write() as db:
+        with self.store.write(durable=False) as db:
             if not writes.touch_upload(db, self.shop_id, self.sha, self.holder, now()):
                 raise Conflict("this upload stalled and another took it over; resume from the offset HEAD reports")
 
     def release(self) -> None:
-        with self.store.write() as db:
+        with self.store.write(durable=False) as db:
             writes.release_upload(db, self.shop_id, self.sha, self.holder)
 
 
@@ -98,12 +110,13 @@ _PUT_BODY = {"type": "string", "format": "binary", "description": "the blob's by
 @put(
     "/blobs/{sha:str}",
     security=BEARER,
-    operation_class=documented_body(_PUT_BODY, (*IMAGE_TYPES, "application/octet-stream")),
+    operation_class=documented(_PUT_BODY, (*IMAGE_TYPES, "application/octet-stream"), _UPLOAD_HEADERS),
+    responses=problems(400, 401, 408, 409, 413, 415, 422, 503),
     request_max_body_size=None,  # the blob store applies its own cap, counting resumed bytes too
 )
 async def blob_put(
     request: Request,
-    sha: FromPath[str],
+    sha: SHA,
     store: NamedDependency[Store],
     blob_store: NamedDependency[blobs.BlobStore],
     settings: NamedDependency[Settings],
@@ -116,10 +129,14 @@ async def blob_put(
     size = await anyio.to_thread.run_sync(_held, store, shop_id, sha)
     if size is not None:  # held already: nothing to read
         return _answer(sha, size, True, 200)
+    await anyio.to_thread.run_sync(_give_up_abandoned, store, blob_store, settings.partial_days)
     claim = _Claim(store, shop_id, sha, settings.body_idle_seconds)
     if not await anyio.to_thread.run_sync(claim.take):
         raise blob_store.busy(shop_id, sha)
     try:
+        await anyio.to_thread.run_sync(
+            _check_quota, store, request.user.id, shop_id, sha, (length or request.content_length or 0),
+            settings.partial_bytes_per_device)
         upload = blob_store.begin(shop_id, sha, offset, length, request.content_length)
         try:
             async for chunk in request.stream():
@@ -128,23 +145,59 @@ async def blob_put(
                     if claim.due():
                         await anyio.to_thread.run_sync(claim.touch)
         except InternalServerException:  # the client went away: keep what came, for a resume
-            upload.keep()
-            return _answer(sha, upload.size, False, 200)
-        except BaseException:  # refused (over the cap: the partial is gone already), or taken over
-            upload.keep()
+            return await _keep(store, upload, request.user.id)
+        except BaseException:  # refused (over the cap: the partial is gone already), stalled, taken over
+            await _keep(store, upload, request.user.id)
             raise
         if not upload.complete:
-            upload.keep()
-            return _answer(sha, upload.size, False, 200)
+            return await _keep(store, upload, request.user.id)
         info = await anyio.to_thread.run_sync(_finish, store, upload, shop_id)
         return _answer(sha, info.size, True, 201, info.media_type)
     finally:
         await anyio.to_thread.run_sync(claim.release)
 
 
+async def _keep(store: Store, upload: blobs.Upload, device: str) -> Response[BlobStatus]:
+    """Keep the bytes that came for a resume, noted as this device's; the answer saying how many."""
+    upload.keep()
+    if upload.path.exists():
+        def note() -> None:
+            with store.write() as db:
+                writes.keep_partial(db, upload.shop_id, upload.sha, device, upload.size, now())
+
+        await anyio.to_thread.run_sync(note)
+    return _answer(upload.sha, upload.size, False, 200)
+
+
+def _check_quota(store: Store, device: str, shop_id: int, sha: str, size: int, quota: int) -> None:
+    """A device keeps only so many bytes of unfinished uploads; this one counts at its full size."""
+    with store.read() as db:
+        held = queries.partial_bytes(db, device, (shop_id, sha))
+    if held + size > quota:
+        raise TooLarge(f"partial uploads: this device keeps {held} bytes of unfinished uploads and this one "
+                       f"would pass the {quota}-byte limit; finish those first")
+
+
+def _give_up_abandoned(store: Store, blob_store: blobs.BlobStore, days: float) -> None:
+    """Delete unfinished uploads nobody has added to for `days` (a few at a time, as uploads come)."""
+    before = (datetime.now(UTC) - timedelta(days=days)).isoformat()
+    with store.read() as db:
+        abandoned = queries.partials_untouched_since(db, before)
+    for shop_id, sha in abandoned:
+        blob_store.partial_path(shop_id, sha).unlink(missing_ok=True)
+        with store.write() as db:
+            writes.drop_partial(db, shop_id, sha)
+
+
 def _finish(store: Store, upload: blobs.Upload, shop_id: int) -> blobs.BlobInfo:
-    info = upload.finish()
+    try:
+        info = upload.finish()
+    except BaseException:  # refused, and its bytes deleted: no longer a partial either
+        with store.write(durable=False) as db:
+            writes.drop_partial(db, shop_id, upload.sha)
+        raise
     with store.write() as db:
+        writes.drop_partial(db, shop_id, upload.sha)
         writes.record_blob(db, info, shop_id, now())
     return info
 

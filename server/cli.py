@@ -5,6 +5,7 @@ status 1, in one place: the `Posaid` group, which every command runs inside.
 """
 
 import errno
+import os
 import socket
 import sys
 from pathlib import Path
@@ -12,7 +13,9 @@ from pathlib import Path
 import click
 
 from content.load import DEFAULT_ROOT, ContentError, load
+from server.office.cli import COMMANDS as OFFICE_COMMANDS
 from server.settings import Settings
+from server.tls import tls, with_certificate
 from sync.errors import BadRequest, NotFound, PosaidError
 
 
@@ -37,6 +40,11 @@ def _fail(message: str) -> None:
 @click.group(cls=Posaid)
 def main() -> None:
     """posaid: offline first aid for POS terminal errors."""
+
+
+main.add_command(tls)
+for office_command in OFFICE_COMMANDS:  # users, terminals, staff (server/office/cli.py)
+    main.add_command(office_command)
 
 
 def _check_data_dir(data: Path) -> None:
@@ -77,6 +85,12 @@ def _bind(host: str, port: int) -> socket.socket:
 @click.option("--content", help="Content folder [POSAID_CONTENT; the bundled content].")
 @click.option("--demo/--no-demo", default=None, help="Create a demo shop to try everything [POSAID_DEMO].")
 @click.option("--max-blob-bytes", type=int, help="Largest photo a device may upload [POSAID_MAX_BLOB_BYTES; 15 MiB].")
+@click.option("--max-format", type=int, help="Newest event format accepted [POSAID_MAX_FORMAT; the newest known].")
+@click.option("--public-url", help="The address phones and QR codes use, e.g. https://hq.example.cn/ [POSAID_PUBLIC_URL].")
+@click.option("--timezone", help="Head office's time zone for its pages [POSAID_TIMEZONE; Asia/Shanghai].")
+@click.option("--smtp-host", help="SMTP server alert emails go through [POSAID_SMTP_HOST; none: no email].")
+@click.option("--smtp-port", type=int, help="The SMTP server's port [POSAID_SMTP_PORT; 25].")
+@click.option("--smtp-sender", help="The From of alert emails [POSAID_SMTP_SENDER; posaid@localhost].")
 def serve(**flags) -> None:
     """Start the server."""
     import uvicorn
@@ -84,13 +98,19 @@ def serve(**flags) -> None:
     from server.app import create_app
     from server.demo import ensure_demo
 
-    settings = Settings.load(**flags)
+    settings = with_certificate(Settings.load(**flags))  # the hub's own, from `posaid tls init`
     for name in ("certfile", "keyfile"):
         path = getattr(settings, name)
         if path and not Path(path).is_file():
             _fail(f"--{name} {path}: no such file")
     _check_data_dir(Path(settings.data))
-    app = create_app(settings)
+    restarting = []  # a hub's content came down: serve the app built anew, on the same socket
+
+    def restart() -> None:
+        restarting.append(True)
+        server.should_exit = True  # uvicorn finishes the requests under way, then returns
+
+    app = create_app(settings, restart=restart)
     sock = _bind(settings.host, settings.port)
     scheme = "https" if settings.certfile else "http"
     url = f"{scheme}://{settings.host}:{sock.getsockname()[1]}/"
@@ -98,15 +118,24 @@ def serve(**flags) -> None:
         for line in ensure_demo(app.state.store, url):
             click.echo(line)
     click.echo(f"posaid ({settings.role}) serving {url} — open it in a browser; data in {settings.data}")
-    config = uvicorn.Config(
-        app,
-        workers=1,
-        ssl_certfile=settings.certfile,
-        ssl_keyfile=settings.keyfile,
-        log_level="warning",
-        lifespan="on",
-    )
-    uvicorn.Server(config).run(sockets=[sock])
+    while True:
+        config = uvicorn.Config(
+            app,
+            workers=1,
+            ssl_certfile=settings.certfile,
+            ssl_keyfile=settings.keyfile,
+            log_level="warning",
+            lifespan="on",
+            server_header=False,  # no header naming the software and its version to whoever asks
+        )
+        server = uvicorn.Server(config)
+        # uvicorn closes the sockets it served; a duplicate keeps the port ours across a restart.
+        server.run(sockets=[socket.socket(fileno=os.dup(sock.fileno()))])
+        if not restarting:
+            return
+        restarting.clear()
+        click.echo("content updated from head office: serving it now")
+        app = create_app(settings, restart=restart)
 
 
 @main.group()
@@ -152,16 +181,25 @@ def shops() -> None:
 
 @shops.command("add")
 @click.argument("name")
+@click.option("--region", help="The region the shop belongs to (regional users see their regions' shops).")
+@click.option("--address")
+@click.option("--acquirer-phone", help="The acquirer's support line, read out from the phones' support card.")
+@click.option("--vendor-phone", help="The terminal vendor's support line.")
 @DATA_OPTION
-def shops_add(name: str, data: str | None) -> None:
+def shops_add(name: str, data: str | None, **register) -> None:
     """Add a shop called NAME; prints its id."""
     from server import writes
+    from server.office.cli import actor
     from server.store import now
+    from sync.pan import mask_pans
 
-    if not name.strip():
+    name, register = mask_pans(name.strip()), {k: mask_pans(v.strip()) if v else None for k, v in register.items()}
+    if not name:
         _fail("NAME: give the shop a name")
     with _store(data).write() as db:
-        shop_id = writes.add_shop(db, name.strip(), now())
+        shop_id = writes.add_shop(db, name, now())
+        writes.update_shop(db, shop_id, name, **register)
+        writes.audit(db, now(), actor(), "shop.added", f"{shop_id} {name}", register["region"] or "")
     click.echo(shop_id)
 
 
@@ -184,21 +222,26 @@ def codes() -> None:
 
 @codes.command("issue")
 @click.argument("shop", type=int)
-@click.option("--base", default="http://127.0.0.1:8000", show_default=True, help="The server's address as phones reach it.")
+@click.option("--base", help="The server's address as phones reach it [POSAID_PUBLIC_URL; http://127.0.0.1:8000].")
 @click.option("--hours", type=click.FloatRange(min=0, min_open=True), default=24, show_default=True, help="How long the code works.")
 @click.option("--hub", is_flag=True, help="The code enrolls a shop's hub (which forwards its phones' records), not a phone.")
 @DATA_OPTION
-def codes_issue(shop: int, base: str, hours: float, hub: bool, data: str | None) -> None:
+def codes_issue(shop: int, base: str | None, hours: float, hub: bool, data: str | None) -> None:
     """Issue a one-time code for SHOP (its id) and the URL that opens the enrollment page with it."""
-    from server import queries
+    from server import queries, writes
     from server.auth import enroll_url, issue_code
+    from server.office.cli import actor
+    from server.store import now
 
+    base = base or Settings.load(data=data).public_url or "http://127.0.0.1:8000"
     with _store(data).write() as db:
-        if queries.shop(db, shop) is None:
+        found = queries.shop(db, shop)
+        if found is None:
             raise NotFound(f"SHOP {shop}: no such shop (see `posaid shops list`)")
         code, expires = issue_code(db, shop, hours, "hub" if hub else "phone")
+        writes.audit(db, now(), actor(), "code.issued", str(shop), "hub" if hub else "phone")
     click.echo(f"code: {code}")
-    click.echo(f"url: {enroll_url(base, code)}")
+    click.echo(f"url: {enroll_url(base, code, found.name)}")
     click.echo(f"works once, until {expires}")
 
 
@@ -226,14 +269,16 @@ def devices_list(shop: int | None, data: str | None) -> None:
 @DATA_OPTION
 def devices_revoke(device: str, data: str | None) -> None:
     """Revoke DEVICE (its id): its tokens stop working at once; it can enroll again with a new code."""
-    from server import queries
+    from server import queries, writes
     from server.auth import revoke_device
+    from server.office.cli import actor
     from server.store import now
 
     with _store(data).write() as db:
         if not queries.device_exists(db, device):
             raise NotFound(f"DEVICE {device}: no such device (see `posaid devices list`)")
         count = revoke_device(db, device, now())
+        writes.audit(db, now(), actor(), "device.revoked", device, f"{count} tokens")
     click.echo(f"revoked device {device} ({count} token{'s' if count != 1 else ''})")
 
 
@@ -246,13 +291,15 @@ def upstream() -> None:
 @click.argument("url")
 @click.argument("code")
 @click.option("--name", default="shop hub", show_default=True, help="What head office calls this hub.")
+@click.option("--shop", type=int, help="This hub's shop the code is for (needed when it has several).")
 @DATA_OPTION
-def upstream_enroll(url: str, code: str, name: str, data: str | None) -> None:
-    """Enroll this server with head office at URL using a one-time CODE from head office."""
+def upstream_enroll(url: str, code: str, name: str, shop: int | None, data: str | None) -> None:
+    """Enroll this server with head office at URL using a one-time hub CODE from head office."""
     from server.hub import enroll_upstream
 
-    answer = enroll_upstream(_store(data), url, code, name)
-    click.echo(f"enrolled with {url} for shop {answer.shop.id} ({answer.shop.name}); run `posaid forward`")
+    answer = enroll_upstream(_store(data), url, code, name, shop)
+    click.echo(f"enrolled with {url} for shop {answer.shop.id} ({answer.shop.name}); "
+               "`posaid serve --role hub` forwards by itself")
 
 
 @main.command()
@@ -260,7 +307,7 @@ def upstream_enroll(url: str, code: str, name: str, data: str | None) -> None:
 @click.option("--interval", type=click.FloatRange(min=1), default=30, show_default=True, help="Seconds between rounds.")
 @DATA_OPTION
 def forward(loop: bool, interval: float, data: str | None) -> None:
-    """Send everything the shop's phones pushed here on to head office (hub → hq)."""
+    """Send everything the shop's phones pushed here on to head office now (`serve --role hub` does it too)."""
     import time
 
     from server.hub import HubLog
@@ -269,14 +316,21 @@ def forward(loop: bool, interval: float, data: str | None) -> None:
 
     settings = Settings.load(data=data)
     log = HubLog(_store(data))
-
-    def progress(report) -> None:
-        click.echo(f"forwarded {report.events} events ({report.stored} stored, {report.duplicate} already there), "
-                   f"{report.photos} photos; {report.remaining} to go")
-
     while True:
+        found = log.upstream()
+        waiting = log.remaining(found[2]) if found else 0
         try:
-            report = forward_events(log, Path(settings.data) / "blobs", progress=progress)
+            with click.progressbar(length=waiting, label="forwarding", show_pos=True,
+                                   item_show_func=lambda report: report and _progress(report)) as bar:
+                done = 0
+
+                def progress(report) -> None:
+                    nonlocal done
+                    bar.update(report.events - done, report)
+                    done = report.events
+
+                report = forward_events(log, Path(settings.data) / "blobs", timeout=settings.upstream_timeout_seconds,
+                                        progress=progress)
         except ForwardError as exc:
             if not loop:
                 raise
@@ -284,7 +338,42 @@ def forward(loop: bool, interval: float, data: str | None) -> None:
         else:
             for line in report.refused:
                 click.echo(f"refused by head office: {line}", err=True)
-            click.echo(f"up to date: cursor {report.cursor}")
+            click.echo(f"forwarded {report.events} events ({report.stored} stored, {report.duplicate} already there), "
+                       f"{report.photos} photos, {_size(report.bytes)}; up to date at cursor {report.cursor}")
         if not loop:
             return
         time.sleep(interval)
+
+
+def _progress(report) -> str:
+    return f"{report.photos} photos, {_size(report.bytes)}"
+
+
+def _size(count: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if count < 1024 or unit == "GB":
+            return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
+        count /= 1024
+    return ""
+
+
+@main.command()
+@DATA_OPTION
+def status(data: str | None) -> None:
+    """What this hub has still to forward, how its link to head office is, what head office refused."""
+    from server import queries
+
+    with _store(data).read() as db:
+        found = queries.hub_status(db)
+    if found is None:
+        _fail("this server is not enrolled with head office (posaid upstream enroll URL CODE)")
+    click.echo(f"head office: {found.url} (link {found.link})")
+    click.echo(f"waiting: {found.events_waiting} events, {found.photos_waiting} photos ({_size(found.bytes_waiting)})")
+    if found.held_back:
+        click.echo(f"held back: {found.held_back} events in a format head office does not accept yet")
+    click.echo(f"last success: {found.last_forward_at or 'never'}; last attempt: {found.last_attempt_at or 'never'}")
+    if found.last_error:
+        click.echo(f"last error: {found.last_error} ({found.last_error_at})")
+    click.echo(f"refused by head office: {len(found.refused)}")
+    for event_id, reason, at in found.refused:
+        click.echo(f"  {event_id}: {reason} ({at})")

@@ -26,7 +26,16 @@ HEADERS = [
 ]
 
 
-async def add_security_headers(message: Message, scope: Scope) -> None:
-    """A before_send hook: runs for every response, including 404s that match no route."""
-    if message["type"] == "http.response.start":
-        message["headers"] = list(message.get("headers", [])) + HEADERS
+# Sent only when the server itself speaks TLS: a year, as browsers' preload rules expect.
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+
+def security_headers(tls: bool):
+    """A before_send hook adding the headers to every response, 404s that match no route included."""
+    headers = HEADERS + [HSTS] if tls else HEADERS
+
+    async def add_security_headers(message: Message, scope: Scope) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = list(message.get("headers", [])) + headers
+
+    return add_security_headers

@@ -44,11 +44,25 @@ class Limits:
             finally:
                 self._conn.execute("COMMIT")
         if count > limit:
-            wait = max(1, math.ceil((window + 1) * seconds - now))
-            raise TooManyRequests(f"{what}: too many attempts; try again in {wait} s", headers={"Retry-After": str(wait)})
+            raise _too_many(what, window, seconds, now)
+
+    def check(self, key: str, limit: int, seconds: int, what: str, now: float | None = None) -> None:
+        """TooManyRequests if `limit` attempts were counted already in this window; counts nothing
+        (for limits on failures: check first, `hit` only when the attempt failed)."""
+        now = time.time() if now is None else now
+        window = int(now // seconds)
+        with self._lock:
+            row = self._conn.execute("SELECT count FROM hits WHERE key = ? AND window = ?", [key, window]).fetchone()
+        if row and row[0] >= limit:
+            raise _too_many(what, window, seconds, now)
 
     def close(self) -> None:
         self._conn.close()
 
     def __deepcopy__(self, memo) -> "Limits":
         return self  # a resource, shared rather than copied (see Store.__deepcopy__)
+
+
+def _too_many(what: str, window: int, seconds: int, now: float) -> TooManyRequests:
+    wait = max(1, math.ceil((window + 1) * seconds - now))
+    return TooManyRequests(f"{what}: too many attempts; try again in {wait} s", headers={"Retry-After": str(wait)})

@@ -8,8 +8,8 @@ A migration never edits an earlier one: an old database upgrades by running what
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from sync.types import IncidentClosed, IncidentStep, event_decoder
-from sync.views import close_key, iso
+from sync.types import ChecklistCompleted, IncidentClosed, IncidentStep, event_decoder
+from sync.views import Views, close_key, iso
 
 migrations = Migrations("posaid")
 
@@ -97,6 +97,65 @@ def m005_shop_scoped_ids(db: Database) -> None:
 def m006_register(db: Database) -> None:
     """The shop register head office keeps: a shop's region, address and support lines, a terminal's ids."""
     _run(db, REGISTER)
+
+
+@migrations()
+def m007_hub(db: Database) -> None:
+    """What a hub knows of its forwarding: the link's state, refused events, photos head office holds."""
+    _run(db, HUB)
+
+
+@migrations()
+def m008_office_people(db: Database) -> None:
+    """Head office's people (roles, regions, language) and the append-only audit log."""
+    _run(db, OFFICE_PEOPLE)
+
+
+@migrations()
+def m009_office_lists(db: Database) -> None:
+    """What the office's lists read by: runs by completion, open incidents, when a device was last seen."""
+    _run(db, OFFICE_LISTS)
+
+
+@migrations()
+def m010_transactions(db: Database) -> None:
+    """An incident's transaction (format 2): what the office filters and counts by, and the whole."""
+    _run(db, TRANSACTIONS)
+
+
+@migrations()
+def m011_forward_waiting(db: Database) -> None:
+    """Events a hub holds because head office does not accept their format yet."""
+    _run(db, FORWARD_WAITING)
+
+
+@migrations()
+def m012_actions(db: Database) -> None:
+    """Corrective actions: every checklist item answered "problem", kept at ingest, and what closes them."""
+    _run(db, ACTIONS)
+    # Fill from the log in Python (no JSON functions), shop by shop in the order the runs were
+    # done, through the same code the ingest runs, so an old database holds what a new one would.
+    by_shop: dict[int, list] = {}
+    for shop_id, body in db.execute("SELECT shop_id, body FROM events WHERE type = 'checklist.completed'"):
+        by_shop.setdefault(shop_id, []).append(event_decoder.decode(body))
+    for shop_id, runs in by_shop.items():
+        views = Views(shop_id)
+        for event in sorted(runs, key=lambda e: (iso(e.at), e.id)):
+            if type(event) is ChecklistCompleted:
+                views.actions.add_run(event.id, event.payload, iso(event.at))
+        views.actions.write(db, shop_id, held_runs=False)
+
+
+@migrations()
+def m013_alerts(db: Database) -> None:
+    """Alert rules an admin edits, the alerts they raised, where alerts go, and each delivery's tries."""
+    _run(db, ALERTS)
+
+
+@migrations()
+def m014_feed_tokens(db: Database) -> None:
+    """Per-user tokens for the OData feed: only their hashes, revocable."""
+    _run(db, FEED_TOKENS)
 
 
 SYNC_SCHEMA = """
@@ -364,4 +423,246 @@ ALTER TABLE terminals ADD COLUMN acquirer TEXT;
 ALTER TABLE terminals ADD COLUMN software_version TEXT;
 CREATE INDEX terminals_shop ON terminals(shop_id);
 CREATE INDEX staff_shop ON staff(shop_id);
+"""
+
+HUB = """
+-- The hub's forwarder writes its state here after every round, so `posaid status` (another
+-- process) can tell what waits, when it last worked, and what went wrong.
+ALTER TABLE upstream ADD COLUMN local_shop INTEGER REFERENCES shops(id);
+ALTER TABLE upstream ADD COLUMN link TEXT NOT NULL DEFAULT 'unknown' CHECK (link IN ('unknown', 'up', 'down'));
+ALTER TABLE upstream ADD COLUMN last_attempt_at TEXT;
+ALTER TABLE upstream ADD COLUMN last_error TEXT;
+ALTER TABLE upstream ADD COLUMN last_error_at TEXT;
+ALTER TABLE upstream ADD COLUMN register_at TEXT;
+-- Events head office refused as they are: kept with the reason, never blocking those behind them.
+CREATE TABLE forward_refusals (
+    seq INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    refused_at TEXT NOT NULL
+);
+-- Photos head office holds (it said so to a HEAD or a PUT): what is not here still waits.
+CREATE TABLE forwarded_blobs (
+    sha256 TEXT PRIMARY KEY,
+    forwarded_at TEXT NOT NULL
+);
+-- Unfinished uploads kept for resuming: whose, how big, last touched. A device may keep only so
+-- many bytes of them, and one untouched for days is given up (server/blobs_api.py).
+CREATE TABLE partials (
+    shop_id INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    device TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    touched_at TEXT NOT NULL,
+    PRIMARY KEY (shop_id, sha256)
+);
+CREATE INDEX partials_device ON partials(device);
+CREATE INDEX partials_touched ON partials(touched_at);
+"""
+
+OFFICE_PEOPLE = """
+-- Head-office users: an argon2id hash, never the password; a disabled user keeps their row (the
+-- audit log names them) and can no longer sign in, and their sessions end at their next request.
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'regional', 'viewer')),
+    password_hash TEXT NOT NULL,
+    lang TEXT NOT NULL DEFAULT 'zh' CHECK (lang IN ('zh', 'en')),
+    created_at TEXT NOT NULL,
+    disabled_at TEXT
+);
+-- Names are unique whatever their case (lower() folds ASCII only, in SQLite and PostgreSQL alike).
+CREATE UNIQUE INDEX users_name ON users(lower(name));
+-- The regions a regional user sees; other roles have none.
+CREATE TABLE user_regions (
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    region TEXT NOT NULL,
+    PRIMARY KEY (user_id, region)
+);
+-- What people did: sign-ins (failed ones too), people and shop changes, codes issued, devices
+-- revoked, exports downloaded. id is the order of writing, and the list pages by it.
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL DEFAULT '',
+    detail TEXT NOT NULL DEFAULT '',
+    address TEXT NOT NULL DEFAULT ''
+);
+-- Append-only, enforced by the database (SQLite's trigger syntax; PostgreSQL would use a rule or
+-- a trigger function, or simply no UPDATE/DELETE grant).
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"""
+
+OFFICE_LISTS = """
+-- The office lists checklist runs newest first across shops (the primary key leads with the shop).
+CREATE INDEX checklist_runs_completed ON checklist_runs(completed_at);
+-- "What needs attention": open incidents are few among many closed ones, so a partial index
+-- (SQLite and PostgreSQL both have them) finds them without walking every incident.
+CREATE INDEX incidents_open ON incidents(opened_at) WHERE status = 'open';
+-- When a device last called the API (set at most every few minutes; see writes.device_seen).
+ALTER TABLE devices ADD COLUMN last_seen_at TEXT;
+"""
+
+TRANSACTIONS = """
+-- The transaction that decided (the latest told, by the device's clock, then the later-made):
+-- its kind, entry mode, whether the customer was charged and the amount for the office's filters
+-- and bands, and the whole as canonical JSON for the detail page and the exports.
+ALTER TABLE incidents ADD COLUMN tx_kind TEXT;
+ALTER TABLE incidents ADD COLUMN tx_entry TEXT;
+ALTER TABLE incidents ADD COLUMN tx_charged TEXT;
+ALTER TABLE incidents ADD COLUMN tx_amount REAL;
+ALTER TABLE incidents ADD COLUMN tx_currency TEXT;
+ALTER TABLE incidents ADD COLUMN tx TEXT;
+ALTER TABLE incidents ADD COLUMN tx_at TEXT;
+ALTER TABLE incidents ADD COLUMN tx_by TEXT;
+"""
+
+FORWARD_WAITING = """
+-- Held, not refused and not retried in a loop: sent once head office's pull says it takes the format.
+CREATE TABLE forward_waiting (
+    seq INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL,
+    v INTEGER NOT NULL,
+    since TEXT NOT NULL
+);
+"""
+
+ACTIONS = """
+-- A corrective action: a checklist item answered "problem" (one row per run and item), open until a
+-- later run of the shop finds the same item ok, a maintenance entry of the item's kind is logged
+-- after it, or someone in the office closes it with a note. opened_at is the run's time on the
+-- phone, so an action synced late is as old as the problem, not as its arrival.
+CREATE TABLE actions (
+    shop_id INTEGER NOT NULL,
+    run TEXT NOT NULL,
+    item TEXT NOT NULL,
+    checklist TEXT NOT NULL,
+    period TEXT NOT NULL,
+    opened_at TEXT NOT NULL,
+    note TEXT NOT NULL,
+    photo TEXT,
+    state TEXT NOT NULL CHECK (state IN ('open', 'closed')),
+    closed_at TEXT,
+    closed_kind TEXT CHECK (closed_kind IN ('run', 'maintenance', 'office')),
+    closed_by TEXT,
+    close_note TEXT,
+    PRIMARY KEY (shop_id, run, item)
+);
+-- Open actions are few among many closed ones: a partial index finds a shop's (SQLite and PostgreSQL).
+CREATE INDEX actions_open ON actions(shop_id, checklist, item) WHERE state = 'open';
+CREATE INDEX actions_opened ON actions(opened_at);
+-- Which maintenance kind closes which item (content/checklists: an item's `maintenance`), written
+-- from the content at start-up, so the ingest (which knows no content) can close by it.
+CREATE TABLE item_maintenance (
+    checklist TEXT NOT NULL,
+    item TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    PRIMARY KEY (checklist, item)
+);
+-- A late problem looks for a maintenance entry of its kind done after it, in its shop.
+CREATE INDEX maintenance_kind ON maintenance(shop_id, kind, done_at);
+"""
+
+ALERTS = """
+-- Rules: what raises an alert. kind says which fields matter (server/alerts.py).
+CREATE TABLE alert_rules (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('shop_code', 'terminal', 'group_code', 'checklist_missed')),
+    code TEXT,
+    count INTEGER NOT NULL CHECK (count >= 1),
+    minutes INTEGER NOT NULL CHECK (minutes >= 1),
+    grouping TEXT CHECK (grouping IN ('acquirer', 'region')),
+    enabled INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL,
+    changed_at TEXT NOT NULL
+);
+INSERT INTO alert_rules (kind, code, count, minutes, grouping, created_at, changed_at) VALUES
+    ('shop_code', 'T2', 3, 60, NULL, '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00'),
+    ('terminal', NULL, 5, 10080, NULL, '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00'),
+    ('group_code', NULL, 3, 60, 'acquirer', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00'),
+    ('checklist_missed', NULL, 2, 1, NULL, '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00');
+-- An alert: one per episode (key), widened while more records of it come. first_at and last_at are
+-- when the records happened (the phones' clocks); raised_at when this server noticed; late when
+-- what completed it reached the server long after it happened.
+CREATE TABLE alerts (
+    id INTEGER PRIMARY KEY,
+    rule_id INTEGER NOT NULL REFERENCES alert_rules(id),
+    key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    shop_id INTEGER,
+    region TEXT,
+    subject TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    first_at TEXT NOT NULL,
+    last_at TEXT NOT NULL,
+    raised_at TEXT NOT NULL,
+    late INTEGER NOT NULL DEFAULT 0,
+    detail TEXT NOT NULL DEFAULT '{}',
+    seen_at TEXT,
+    seen_by TEXT
+);
+CREATE INDEX alerts_raised ON alerts(raised_at);
+-- The streak key of an episode still growing: (rule, scope key) -> the alert to widen.
+CREATE INDEX alerts_episode ON alerts(rule_id, subject, last_at);
+-- Where alerts go: a webhook (a URL and the secret its signature is made with) or an email address.
+CREATE TABLE alert_targets (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('webhook', 'email')),
+    address TEXT NOT NULL,
+    secret TEXT,
+    enabled INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL
+);
+-- One delivery per alert and target, claimed by one worker at a time (claimed_until), so two app
+-- servers on one database deliver once; retried with backoff until done or given up.
+CREATE TABLE deliveries (
+    id INTEGER PRIMARY KEY,
+    alert_id INTEGER NOT NULL REFERENCES alerts(id),
+    target_id INTEGER NOT NULL REFERENCES alert_targets(id),
+    state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'failed')),
+    tries INTEGER NOT NULL DEFAULT 0,
+    next_at TEXT NOT NULL,
+    claimed_by TEXT,
+    claimed_until TEXT,
+    created_at TEXT NOT NULL,
+    done_at TEXT,
+    UNIQUE (alert_id, target_id)
+);
+CREATE INDEX deliveries_due ON deliveries(next_at) WHERE state = 'pending';
+CREATE INDEX deliveries_target ON deliveries(target_id, id);
+-- Each try's answer: the HTTP status or SMTP reply, and what came back (cut short).
+CREATE TABLE delivery_tries (
+    id INTEGER PRIMARY KEY,
+    delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
+    at TEXT NOT NULL,
+    ok INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    answer TEXT NOT NULL
+);
+CREATE INDEX delivery_tries_delivery ON delivery_tries(delivery_id);
+-- How far the rules have read the log (events.seq), and when the periodic rules last ran.
+CREATE TABLE alert_cursor (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL,
+    periodic_at TEXT
+);
+INSERT INTO alert_cursor (id, seq) SELECT 1, coalesce(max(seq), 0) FROM events;
+"""
+
+FEED_TOKENS = """
+-- A head-office user's tokens for the OData feed (Excel, Power BI): shown once, kept as sha256.
+CREATE TABLE feed_tokens (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    token_hash TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_used_at TEXT,
+    revoked_at TEXT
+);
+CREATE INDEX feed_tokens_user ON feed_tokens(user_id);
 """

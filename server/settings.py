@@ -7,11 +7,14 @@ from typing import Annotated, Literal
 import msgspec
 
 from sync.errors import BadRequest
+from sync.types import FORMATS
 
 Port = Annotated[int, msgspec.Meta(ge=0, le=65535)]
 Bytes = Annotated[int, msgspec.Meta(ge=1)]
 Seconds = Annotated[float, msgspec.Meta(gt=0)]
 Millis = Annotated[int, msgspec.Meta(ge=0)]
+Count = Annotated[int, msgspec.Meta(ge=1)]
+Format = Annotated[int, msgspec.Meta(ge=FORMATS[0], le=FORMATS[-1])]
 
 
 class SettingsError(BadRequest):
@@ -31,7 +34,26 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     demo: bool = False
     max_blob_bytes: Bytes = 15 * 1024 * 1024  # the largest photo a device may upload
     body_idle_seconds: Seconds = 30  # an upload that sends nothing this long has stalled
+    partial_bytes_per_device: Bytes = 64 * 1024 * 1024  # unfinished uploads one device may keep for resuming
+    partial_days: Seconds = 7  # an unfinished upload untouched this many days is given up
     busy_timeout_ms: Millis = 5000  # how long a write waits for another process's lock before a 503
+    public_url: str | None = None  # the address phones and QR codes use (https://hq.example.cn/); else host:port
+    timezone: str = "Asia/Shanghai"  # the head office's clock: the times its pages show and its date filters
+    upstream_timeout_seconds: Seconds = 30  # a hub's connect, read and write timeout towards head office
+    max_format: Format = FORMATS[-1]  # the newest event format accepted; lower it to stay with older hubs/phones
+    enroll_per_address: Count = 20  # enrollment attempts a minute from one address: a shop's phones, not a guesser
+    enroll_per_code: Count = 10  # attempts a minute at codes starting alike: someone retrying, not guessing one
+    forward_every_seconds: Seconds = 30  # a hub forwards at least this often, and at once when phones push
+    forward_retry_seconds: Seconds = 5  # after a failed round, the first wait (doubling, with jitter, up to 5 min)
+    alert_poll_seconds: Seconds = 1  # head office looks this often for new records to judge and alerts to send
+    alert_retry_seconds: Seconds = 30  # a failed alert delivery's first wait (doubling, with jitter, up to an hour)
+    alert_timeout_seconds: Seconds = 10  # a webhook's or the SMTP server's connect and read timeout
+    smtp_host: str | None = None  # the SMTP server alerts are emailed through; no email without it
+    smtp_port: Port = 25
+    smtp_sender: str = "posaid@localhost"  # the From of alert emails
+    smtp_starttls: bool = False  # upgrade the SMTP connection with STARTTLS before sending
+    smtp_user: str | None = None  # sign in to the SMTP server (with smtp_password) when given
+    smtp_password: str | None = None
 
     @classmethod
     def load(cls, env: Mapping[str, str] = os.environ, **flags) -> "Settings":

@@ -26,7 +26,9 @@ def now() -> str:
 
 PRAGMAS = (
     "journal_mode = WAL",
-    "synchronous = NORMAL",
+    # FULL: a commit returns once the WAL is on disk, so nothing is answered "stored" that a power
+    # cut could still take back (NORMAL syncs only at checkpoints).
+    "synchronous = FULL",
     "foreign_keys = ON",
     # A push writes the log and the views: a 16 MB page cache keeps their hot index pages, and
     # checkpointing every 16 MB of WAL instead of 4 MB means a quarter of the fsyncs.
@@ -34,6 +36,7 @@ PRAGMAS = (
     "wal_autocheckpoint = 4096",
 )
 BUSY_TIMEOUT_MS = 5000
+READER_CACHE_KB = 2048
 
 
 def connect(path: Path | str, busy_timeout_ms: int = BUSY_TIMEOUT_MS, readonly: bool = False) -> Database:
@@ -44,7 +47,17 @@ def connect(path: Path | str, busy_timeout_ms: int = BUSY_TIMEOUT_MS, readonly: 
         conn.execute(f"PRAGMA {pragma}")
     if readonly:
         conn.execute("PRAGMA query_only = ON")
+        # One reader per worker thread (up to 40): a small cache each, or idle memory grows with
+        # the threads; the operating system's page cache serves them all.
+        conn.execute(f"PRAGMA cache_size = -{READER_CACHE_KB}")
     return Database(conn)
+
+
+def _owner_only(path: Path) -> None:
+    """The database holds a hub's upstream token and everyone's records: readable by its owner
+    only (SQLite gives its -wal and -shm files the database file's mode)."""
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
 
 
 def _busy(exc: sqlite3.OperationalError) -> bool:
@@ -57,6 +70,7 @@ class Store:
     def __init__(self, path: Path | str, busy_timeout_ms: int = BUSY_TIMEOUT_MS):
         self.path = Path(path)
         self.busy_timeout_ms = busy_timeout_ms
+        _owner_only(self.path)
         self.db = connect(self.path, busy_timeout_ms)  # the writer
         self._lock = threading.RLock()
         self._local = threading.local()
@@ -66,9 +80,12 @@ class Store:
             migrations.apply(self.db)
 
     @contextmanager
-    def write(self) -> Iterator[Database]:
+    def write(self, durable: bool = True) -> Iterator[Database]:
         """A transaction (BEGIN IMMEDIATE … COMMIT) that no other write interleaves with.
 
+        `durable=False` is for bookkeeping a crash may lose (an upload's claim, its last sign of
+        life): its commit does not wait for the disk (WAL with synchronous NORMAL: never corrupt,
+        only perhaps forgotten) and costs no fsync; the next durable commit carries it to disk.
         A database another process keeps locked past the busy timeout is Unavailable (503).
         """
         with self._lock:
@@ -76,25 +93,34 @@ class Store:
                 with self.db.atomic():
                     yield self.db
                 return
+            if not durable:
+                self.db.execute("PRAGMA synchronous = NORMAL")
             try:
-                # IMMEDIATE takes the write lock up front, so another process (the CLI beside a
-                # running server) waits on busy_timeout instead of failing half-way.
-                self.db.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                if _busy(exc):
-                    raise Unavailable("the database is busy; try again in a moment") from exc
-                raise
-            try:
-                yield self.db
-            except sqlite3.OperationalError as exc:
-                self.db.conn.rollback()
-                if _busy(exc):
-                    raise Unavailable("the database is busy; try again in a moment") from exc
-                raise
-            except BaseException:
-                self.db.conn.rollback()
-                raise
-            self.db.conn.commit()
+                yield from self._transaction()
+            finally:
+                if not durable:
+                    self.db.execute("PRAGMA synchronous = FULL")
+
+    def _transaction(self) -> Iterator[Database]:
+        try:
+            # IMMEDIATE takes the write lock up front, so another process (the CLI beside a
+            # running server) waits on busy_timeout instead of failing half-way.
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if _busy(exc):
+                raise Unavailable("the database is busy; try again in a moment") from exc
+            raise
+        try:
+            yield self.db
+        except sqlite3.OperationalError as exc:
+            self.db.conn.rollback()
+            if _busy(exc):
+                raise Unavailable("the database is busy; try again in a moment") from exc
+            raise
+        except BaseException:
+            self.db.conn.rollback()
+            raise
+        self.db.conn.commit()
 
     @contextmanager
     def read(self) -> Iterator[Database]:

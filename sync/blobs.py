@@ -12,7 +12,8 @@ The upload protocol (tus-like; the API's routes speak it, this module keeps the 
   Upload-Length bytes are held, or, without Upload-Length, when the body ends. Then its sha256
   must equal the name (else **422**, and the partial file is deleted), Pillow must read it as
   JPEG, PNG or WebP (else **415** naming what it is) of at most MAX_PIXELS pixels (else **422**: a
-  decompression bomb). A body that ends before Upload-Length (or a broken connection) leaves a
+  decompression bomb) carrying no text metadata (else **422**: EXIF, XMP, a comment or text chunk
+  could hold a location or a card number). A body that ends before Upload-Length (or a broken connection) leaves a
   partial file to resume from. Answers: **201** when this request completed the blob, **200** when
   it was held already or is still partial, each with ``Upload-Offset`` and ``Upload-Complete``.
   More than the size cap (Upload-Length, Content-Length or the bytes streamed) → **413**, nothing kept.
@@ -45,6 +46,7 @@ from sync.errors import (
     Unprocessable,
     UnsupportedMedia,
 )
+from sync.metadata import text_metadata
 
 MAX_PIXELS = 40_000_000
 MEDIA_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
@@ -188,7 +190,8 @@ def _fsync_dir(path: Path) -> None:
 
 
 def identify(path: Path, max_pixels: int = MAX_PIXELS) -> str:
-    """The media type of an image file read by Pillow; refused for other files and for bombs."""
+    """The media type of an image file read by Pillow; refused for other files, bombs, and images
+    carrying text metadata (sync/metadata.py)."""
     with open(path, "rb") as file:
         head = file.read(30)
     size = webp_size(head)
@@ -206,6 +209,11 @@ def identify(path: Path, max_pixels: int = MAX_PIXELS) -> str:
     except (OSError, SyntaxError, ValueError) as exc:
         raise UnsupportedMedia(f"not a readable JPEG, PNG or WebP image ({exc})") from None
     _check_pixels(size, max_pixels)
+    with open(path, "rb") as file:
+        metadata = text_metadata(file, MEDIA_TYPES[kind])
+    if metadata:
+        raise Unprocessable(f"photo: it carries text metadata ({metadata}), which may hold a location or a card "
+                            "number; send it as the app does, re-encoded without it")
     return MEDIA_TYPES[kind]
 
 

@@ -35,6 +35,12 @@ class NotFound(PosaidError):
     status = 404
 
 
+class RequestTimeout(PosaidError):
+    """The client stopped sending its body part-way; what came is kept where that makes sense."""
+
+    status = 408
+
+
 class Conflict(PosaidError):
     status = 409
 

@@ -1,14 +1,23 @@
 """The forwarder: a hub sends on to head office what its phones pushed, by the same protocol.
 
-The hub enrolls upstream like a phone (a one-time code from head office) and keeps its token and
-a cursor: the `seq` of the last of its own received events that head office has answered for.
-Each round reads the next events after the cursor (at most a batch), sends the photos they name
-that head office lacks (HEAD, then PUT, resuming from the offset head office reports), pushes the
-batch, and moves the cursor only after the answer. Head office stores an event once whatever
-happens in between, so a round cut off anywhere is simply run again.
+The hub enrolls upstream like a phone (a one-time hub code from head office) and keeps its token
+and a cursor: the `seq` of the last of its own received events that head office has answered
+for. Each round reads the next events after the cursor (at most a batch), sends the photos they
+name that head office lacks (HEAD, then PUT, resuming from the offset head office reports),
+pushes the batch, and moves the cursor only after the answer. Head office stores an event once
+whatever happens in between, so a round cut off anywhere is simply run again. An event head
+office refuses as it is (rejected, or a conflict) is handed to the log with its reason and the
+cursor moves past it: it never blocks the events behind it. An event in a format head office does
+not accept yet (its pull says which it does) is not sent at all: the log holds it back, and it
+goes once a pull says head office takes its format.
+
+Every connection has a timeout on connecting, reading and writing, and TCP keepalive, so a link
+that goes silent without closing (a half-open connection, a router that drops state) fails the
+round in seconds instead of hanging it; the caller tries again later.
 """
 
 import http.client
+import socket
 import ssl
 import uuid
 from collections.abc import Callable
@@ -25,16 +34,21 @@ from sync.types import (
     MAX_BATCH,
     EnrollRequest,
     EnrollResponse,
+    PullResponse,
     PushResponse,
     event_decoder,
 )
 
 _encoder = msgspec.json.Encoder()
 _enroll_response = msgspec.json.Decoder(EnrollResponse)
+_pull_response = msgspec.json.Decoder(PullResponse)
 _push_response = msgspec.json.Decoder(PushResponse)
 
-
 ForwardError = UpstreamError  # head office could not be reached or refused the hub; the message says which
+TIMEOUT_SECONDS = 30  # connect, and each read or write: a silent link fails the round within this
+# Keepalive probes after 20 s of quiet, every 5 s, 3 unanswered: a dead peer is noticed within 35 s
+# even while a request waits for a slow answer.
+KEEPALIVE = ((socket.TCP_KEEPIDLE, 20), (socket.TCP_KEEPINTVL, 5), (socket.TCP_KEEPCNT, 3))
 
 
 class Log(Protocol):
@@ -49,36 +63,66 @@ class Log(Protocol):
     def remaining(self, cursor: int) -> int:
         """How many events were received after cursor."""
 
-    def advance(self, cursor: int) -> None:
-        """Head office has answered for every event up to cursor: remember it."""
+    def advance(self, cursor: int, refused: list[tuple[int, str, str]], photos: list[str],
+                waiting: list[tuple[int, str, int]]) -> None:
+        """Head office has answered for every event up to cursor: remember it, with the events it
+        refused ((seq, id, reason) each), the photos it now holds, and the events held back for a
+        format it does not accept yet ((seq, id, format) each)."""
+
+    def waiting(self, formats: list[int], limit: int) -> list[tuple[int, str]]:
+        """(seq, body) of held-back events in one of these formats: head office takes them now."""
+
+    def sent(self, seqs: list[int], refused: list[tuple[int, str, str]], photos: list[str]) -> None:
+        """Held-back events head office has now answered for (some perhaps refusing them)."""
 
 
 class Report(msgspec.Struct):
-    """What one run of the forwarder did."""
+    """What one run of the forwarder did, and what head office said of itself at the start."""
 
+    pulled: PullResponse | None = None
     events: int = 0
     stored: int = 0
     duplicate: int = 0
-    refused: list[str] = []  # "id: reason" for events head office will never take as they are
+    refused: list[str] = []  # "id: reason" for events head office will not take as they are
+    waiting: int = 0  # events held back: their format is newer than head office accepts
     photos: int = 0
+    bytes: int = 0  # request bodies sent: events and photos
     cursor: int = 0
     remaining: int = 0
+
+
+class _KeepAliveHTTP(http.client.HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        _keepalive(self.sock)
+
+
+class _KeepAliveHTTPS(http.client.HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        _keepalive(self.sock)
+
+
+def _keepalive(sock: socket.socket) -> None:
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for option, value in KEEPALIVE:
+        sock.setsockopt(socket.IPPROTO_TCP, option, value)
 
 
 class Upstream:
     """An HTTP(S) connection to head office's sync API, kept alive across requests."""
 
-    def __init__(self, url: str, token: str | None = None, timeout: float = 60):
+    def __init__(self, url: str, token: str | None = None, timeout: float = TIMEOUT_SECONDS):
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ForwardError(f"upstream: {url!r} is not an http(s) address")
         self.base = parts.path.rstrip("/")
         self.token = token
+        self.sent = 0  # bytes of request bodies
         if parts.scheme == "https":
-            self.conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=timeout,
-                                                    context=ssl.create_default_context())
+            self.conn = _KeepAliveHTTPS(parts.hostname, parts.port, timeout=timeout, context=ssl.create_default_context())
         else:
-            self.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+            self.conn = _KeepAliveHTTP(parts.hostname, parts.port, timeout=timeout)
 
     def request(self, method: str, path: str, body=None, headers: dict | None = None) -> tuple[int, dict, bytes]:
         headers = dict(headers or {})
@@ -91,9 +135,19 @@ class Upstream:
         except (OSError, http.client.HTTPException) as exc:
             self.conn.close()
             raise ForwardError(f"upstream: cannot reach {self.conn.host}:{self.conn.port} ({exc})") from None
+        self.sent += int(headers.get("Content-Length") or (len(body) if isinstance(body, bytes) else 0))
         if response.status == 401:
             raise ForwardError(f"upstream: head office refused the hub's token ({_detail(data)}); enroll again")
+        if response.status >= 500:
+            raise ForwardError(f"upstream: head office answered {response.status} ({_detail(data)}); trying later")
         return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+
+    def pull(self) -> PullResponse:
+        """What head office tells the hub: its shop in the register, terminals, staff, content version."""
+        status, _, data = self.request("GET", "/pull")
+        if status != 200:
+            raise ForwardError(f"upstream: pull refused ({status}: {_detail(data)})")
+        return _pull_response.decode(data)
 
     def close(self) -> None:
         self.conn.close()
@@ -120,56 +174,74 @@ def enroll(url: str, code: str, name: str) -> EnrollResponse:
     return _enroll_response.decode(data)
 
 
-def forward(log: Log, blob_root: Path, batch: int = MAX_BATCH,
+def forward(log: Log, blob_root: Path, batch: int = MAX_BATCH, timeout: float = TIMEOUT_SECONDS,
             progress: Callable[[Report], None] = lambda report: None) -> Report:
     """Send everything after the cursor to head office, a batch at a time; the run's report."""
     found = log.upstream()
     if found is None:
         raise ForwardError("upstream: this server is not enrolled with head office (posaid upstream enroll URL CODE)")
     url, token, cursor = found
-    report = Report(cursor=cursor)
-    upstream = Upstream(url, token)
+    report = Report(cursor=cursor, remaining=log.remaining(cursor))
+    upstream = Upstream(url, token, timeout)
     try:
-        while True:
-            rows = log.events_after(report.cursor, batch)
-            if not rows:
-                break
-            events = [replace(event_decoder.decode(body), shop=None) for _, body in rows]
-            _forward_batch(upstream, blob_root, events, report)
+        report.pulled = upstream.pull()  # which formats head office takes, among what it says
+        formats = report.pulled.formats
+        while rows := log.waiting(formats, batch):  # held back until now: head office was upgraded
+            events = [(seq, replace(event_decoder.decode(body), shop=None)) for seq, body in rows]
+            refused, photos = _forward_batch(upstream, blob_root, events, report)
+            log.sent([seq for seq, _ in rows], refused, photos)
+        while rows := log.events_after(report.cursor, batch):
+            events, held_back = [], []
+            for seq, body in rows:
+                event = replace(event_decoder.decode(body), shop=None)
+                if event.v in formats:
+                    events.append((seq, event))
+                else:
+                    held_back.append((seq, event.id, event.v))
+            refused, photos = _forward_batch(upstream, blob_root, events, report) if events else ([], [])
             report.cursor = rows[-1][0]
-            log.advance(report.cursor)
+            report.waiting += len(held_back)
+            log.advance(report.cursor, refused, photos, held_back)
             report.remaining = log.remaining(report.cursor)
+            report.bytes = upstream.sent
             progress(report)
     finally:
         upstream.close()
     return report
 
 
-def _forward_batch(upstream: Upstream, blob_root: Path, events: list, report: Report) -> None:
+def _forward_batch(upstream: Upstream, blob_root: Path, events: list, report: Report
+                   ) -> tuple[list[tuple[int, str, str]], list[str]]:
+    """Send one batch (photos first); the events refused ((seq, id, reason)) and the photos sent."""
     # Head office shops its own way: the hub's shop id means nothing there, so the event goes
     # without one and head office files it under the hub's token's shop.
-    for sha in dict.fromkeys(sha for event in events for sha in named_blobs(event)):
+    photos = list(dict.fromkeys(sha for _, event in events for sha in named_blobs(event)))
+    for sha in photos:
         report.photos += _send_blob(upstream, blob_root, sha)
+    refused = []
     for attempt in range(2):
         status, _, data = upstream.request(
-            "POST", "/events", _encoder.encode({"events": events}), {"Content-Type": "application/json"}
+            "POST", "/events", _encoder.encode({"events": [event for _, event in events]}),
+            {"Content-Type": "application/json"},
         )
         if status != 200:
             raise ForwardError(f"upstream: push refused ({status}: {_detail(data)})")
         again = []
-        for event, result in zip(events, _push_response.decode(data).results, strict=True):
+        for (seq, event), result in zip(events, _push_response.decode(data).results, strict=True):
             if result.status in ("stored", "duplicate"):
                 setattr(report, result.status, getattr(report, result.status) + 1)
             elif result.missing and attempt == 0:  # a photo went missing since: send it, push again
                 for sha in result.missing:
                     report.photos += _send_blob(upstream, blob_root, sha)
-                again.append(event)
+                again.append((seq, event))
             else:
+                refused.append((seq, event.id, f"{result.status}: {result.reason}"))
                 report.refused.append(f"{event.id}: {result.status}: {result.reason}")
         report.events += len(events) - len(again)
         if not again:
-            return
+            return refused, photos
         events = again
+    return refused, photos
 
 
 def _send_blob(upstream: Upstream, blob_root: Path, sha: str) -> int:

@@ -33,6 +33,7 @@ from sync.errors import BadRequest, TooLarge
 from sync.pan import mask_fields, may_hold_pan
 from sync.types import (
     EVENT_TYPES,
+    FORMATS,
     MAX_BATCH,
     ChecklistCompleted,
     Event,
@@ -41,9 +42,11 @@ from sync.types import (
     IncidentNoted,
     IncidentOpened,
     IncidentStep,
+    IncidentTransaction,
     MaintenanceLogged,
     PushRequest,
     event_decoder,
+    format_needed,
 )
 from sync.views import Views, iso, placeholders
 
@@ -53,7 +56,7 @@ MAX_CONFLICTS = 1000  # kept per pushing device; past that a conflict is answere
 # Device clocks are wrong often enough (a phone back at 1970 after its battery died): any year a
 # clock can show is taken; only what cannot be a time at all (year 1 or 9999 once moved to UTC)
 # is refused.
-EARLIEST, LATEST = datetime(1900, 1, 1).date(), datetime(3000, 1, 1).date()
+EARLIEST, LATEST = datetime(1900, 1, 1), datetime(3000, 1, 1)
 
 
 class _Counted(msgspec.Struct):
@@ -61,10 +64,11 @@ class _Counted(msgspec.Struct):
 
 
 class _Named(msgspec.Struct):
-    """What can still be read from an event too broken to decode: its id and type."""
+    """What can still be read from an event too broken to decode: its id, type and format."""
 
     id: str | None = None
     type: str | None = None
+    v: int | None = None
 
 
 _TAGS = {cls: tag for tag, cls in EVENT_TYPES.items()}
@@ -93,11 +97,13 @@ def decode_push(body: bytes) -> list[msgspec.Raw]:
 
 
 def ingest(
-    db: Database, shop_id: int, pushed_by: str, raws: list[msgspec.Raw], received_at: str, *, hub: bool = False
+    db: Database, shop_id: int, pushed_by: str, raws: list[msgspec.Raw], received_at: str, *, hub: bool = False,
+    newest: int = FORMATS[-1],
 ) -> list[EventResult]:
     """Store a batch for a shop (inside the caller's write transaction); one result per event.
 
-    `pushed_by` is the pushing device; `hub` says it may push for the other devices of its shop.
+    `pushed_by` is the pushing device; `hub` says it may push for the other devices of its shop;
+    `newest` is the newest event format this server accepts (older ones always are).
     """
     results: list[EventResult | None] = [None] * len(raws)
     decoded = []  # (index, event)
@@ -105,9 +111,9 @@ def ingest(
         try:
             event = event_decoder.decode(raw)
         except (msgspec.MsgspecError, RecursionError) as exc:
-            results[i] = _rejection(raw, exc)
+            results[i] = _rejection(raw, exc, newest)
             continue
-        refusal = _refusal(event, shop_id, pushed_by, hub)
+        refusal = _refusal(event, shop_id, pushed_by, hub, newest)
         if refusal:
             results[i] = EventResult(id=event.id, status="rejected", reason=refusal)
             continue
@@ -134,6 +140,8 @@ def ingest(
     batch: dict[str, str] = {}
     for i, event, body, digest, named in accepted:
         known = held_events.get(event.id) or batch.get(event.id)
+        if known is not None and known != digest and event.id in held_events:
+            known = _recanonical(conn, shop_id, event.id, known)
         if known is not None:
             if known == digest:
                 results[i] = EventResult(id=event.id, status="duplicate")
@@ -170,14 +178,34 @@ def ingest(
     return results
 
 
-def _refusal(event, shop_id: int, pushed_by: str, hub: bool) -> str | None:
+def _recanonical(conn, shop_id: int, event_id: str, held_hash: str) -> str:
+    """The hash of a held event as this version would store it: a body kept before a format change
+    (a field added since) is the same event as its replay, not a conflict with it."""
+    (body,) = conn.execute("SELECT body FROM events WHERE shop_id = ? AND id = ?", [shop_id, event_id]).fetchone()
+    try:
+        return sha256(_encoder.encode(event_decoder.decode(body))).hexdigest()
+    except msgspec.MsgspecError:
+        return held_hash
+
+
+def _too_new(version: int, newest: int) -> str:
+    return (f"v: format {version} is newer than this server accepts ({FORMATS[0]} to {newest}); the device keeps "
+            "the event and sends it once the server is upgraded")
+
+
+def _refusal(event, shop_id: int, pushed_by: str, hub: bool, newest: int) -> str | None:
     """Why this event may not be stored for this shop and pusher, or None."""
+    if event.v > newest:
+        return _too_new(event.v, newest)
+    if format_needed(event) > event.v:
+        return f"v: the event holds what format {format_needed(event)} added but says it is format {event.v}"
     if event.shop is not None and event.shop != shop_id:
         return f"shop: the event belongs to shop {event.shop}"
     if not hub and event.device != pushed_by:
         return f"device: the event is device {event.device}'s; a phone pushes only its own events"
     for name, moment in _times(event):
-        if not EARLIEST <= moment.date() <= LATEST or not _in_utc_range(moment):
+        # Within these years a time always moves to UTC (only years 1 and 9999 can overflow).
+        if not EARLIEST.year <= moment.year < LATEST.year:
             return f"{name}: {moment.isoformat()} is not a time this server can keep (years 1900 to 3000)"
     return None
 
@@ -189,14 +217,6 @@ def _times(event) -> list[tuple[str, datetime]]:
     elif type(event) is MaintenanceLogged:
         times.append(("payload.done_at", event.payload.done_at))
     return times
-
-
-def _in_utc_range(moment: datetime) -> bool:
-    try:
-        iso(moment)
-    except OverflowError:
-        return False
-    return True
 
 
 def _without_strangers(db: Database, shop_id: int, decoded: list, results: list) -> list:
@@ -226,12 +246,14 @@ def _keep_conflicts(conn, shop_id: int, pushed_by: str, rows: list[tuple]) -> No
     )
 
 
-def _rejection(raw: msgspec.Raw, exc: msgspec.MsgspecError) -> EventResult:
+def _rejection(raw: msgspec.Raw, exc: Exception, newest: int) -> EventResult:
     try:
         named = _named_decoder.decode(raw)
-    except msgspec.MsgspecError:
+    except (msgspec.MsgspecError, RecursionError):
         named = _Named()
     event_id = named.id if isinstance(named.id, str) else None
+    if isinstance(named.v, int) and named.v > newest:  # fields of a format this server does not know yet
+        return EventResult(id=event_id, status="rejected", reason=_too_new(named.v, newest))
     if isinstance(exc, msgspec.ValidationError) and named.type is not None and named.type not in EVENT_TYPES:
         return EventResult(id=event_id, status="rejected", reason=f"unknown event type {named.type!r}")
     return EventResult(id=event_id, status="rejected", reason=str(exc))
@@ -245,13 +267,18 @@ def _held_blobs(conn, shop_id: int, shas: list[str]) -> set[str]:
 
 
 def named_blobs(event) -> list[str]:
-    """Every blob an event names: its blobs list and, for a checklist run, each item's photo."""
-    if type(event) is not ChecklistCompleted:
+    """Every blob an event names: its blobs list, each checklist item's photo, a transaction's slip."""
+    kind = type(event)
+    if kind is ChecklistCompleted:
+        extra = [sha for item in event.payload.items for sha in (item.photo, *item.photos)]
+    elif kind is IncidentOpened or kind is IncidentTransaction:
+        extra = [event.payload.transaction.slip_photo] if event.payload.transaction else []
+    else:
         return event.blobs
     named = list(event.blobs)
-    for item in event.payload.items:
-        if item.photo is not None and item.photo not in named:
-            named.append(item.photo)
+    for sha in extra:
+        if sha is not None and sha not in named:
+            named.append(sha)
     return named
 
 
@@ -269,14 +296,18 @@ def _texts(event) -> list[str]:
         texts = [p.step or "", p.support or "", p.note]
     elif kind is ChecklistCompleted:
         texts = [p.checklist, p.signed_by, *(text for item in p.items for text in (item.item, item.note))]
+    elif kind is IncidentTransaction:
+        texts = []  # a transaction's fields are numbers of fixed lengths, checked by their types
     else:
         texts = [p.terminal, p.kind, p.note, *(text for pair in p.fields.items() for text in pair)]
     texts.append(event.recorded_by)
     return texts
 
 
-_NOT_TEXT = frozenset({"type", "id", "device", "at", "shop", "blobs", "incident", "occurred_at", "done_at", "period",
-                       "answer", "result", "outcome", "photo"})
+# A transaction's references (a 12-digit RRN, a 6-digit batch) are not free text and must stay
+# readable: joined across fields they could look like a card number, so they are never joined.
+_NOT_TEXT = frozenset({"type", "id", "device", "at", "shop", "blobs", "v", "incident", "occurred_at", "done_at",
+                       "period", "answer", "result", "outcome", "photo", "transaction"})
 
 
 def _clean(event, shop_id: int):

@@ -37,6 +37,10 @@ FieldValue = Annotated[str, msgspec.Meta(pattern=whole(f"[^\\x00-\\x1f\\x7f{BIDI
 Blobs = Annotated[list[Sha256], msgspec.Meta(max_length=20)]
 
 MAX_BATCH = 500
+# The versions of the event format this code reads, oldest first. Each event says which it is
+# written in (`v`); a server accepts a range (its pull says which), and a device or hub holds an
+# event a server cannot take yet until it can. 2 added the transaction (amount, references…).
+FORMATS = (1, 2)
 
 
 class Wire(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True, gc=False):
@@ -50,11 +54,45 @@ class Wire(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True
 # ---- payloads ---------------------------------------------------------------------------------
 
 
+def digits(count: int) -> type:
+    """A string of exactly `count` ASCII digits (a reference printed on a slip)."""
+    return Annotated[str, msgspec.Meta(pattern=whole(f"[0-9]{{{count}}}"))]
+
+
+Amount = Annotated[str, msgspec.Meta(pattern=whole(r"[0-9]{1,9}(\.[0-9]{1,2})?"))]  # "128.50": exact, as printed
+Currency = Annotated[str, msgspec.Meta(pattern=whole("[A-Z]{3}"))]  # ISO 4217
+
+
+class Transaction(Wire, omit_defaults=True):
+    """The payment that failed, as the slip or the terminal's screen shows it (format 2). Every field
+    may be left out: the cashier fills what is at hand, and a save never waits for it."""
+
+    amount: Amount | None = None
+    currency: Currency = "CNY"
+    kind: Literal["sale", "void", "refund", "preauth", "balance"] | None = None
+    entry: Literal["chip", "contactless", "swipe", "qr", "manual"] | None = None
+    rrn: digits(12) | None = None  # retrieval reference number
+    trace: digits(6) | None = None  # voucher / trace number
+    batch: digits(6) | None = None
+    auth_code: Annotated[str, msgspec.Meta(pattern=whole("[A-Za-z0-9]{6}"))] | None = None
+    charged: Literal["yes", "no", "unknown"] | None = None  # was the customer charged?
+    card_last4: digits(4) | None = None  # never more of the card number than this
+    slip_photo: Sha256 | None = None  # the photo (one of the event's blobs) of the slip or the screen
+
+
 class IncidentOpenedPayload(Wire):
     code: Slug  # the error code on the terminal, e.g. "T2" or "51"
     terminal: Name  # the terminal's name from the shop's list, or free text
     occurred_at: datetime
     note: Note = ""
+    transaction: Transaction | None = None  # format 2
+
+
+class IncidentTransactionPayload(Wire):
+    """The transaction told later (at the support card, or when closing), replacing what was told before."""
+
+    incident: EventId
+    transaction: Transaction
 
 
 class IncidentStepPayload(Wire):
@@ -82,7 +120,8 @@ class ChecklistItemResult(Wire):
     item: Slug
     result: Literal["ok", "problem", "na"]
     note: Note = ""
-    photo: Sha256 | None = None
+    photo: Sha256 | None = None  # format 1: one photo of the item
+    photos: Annotated[list[Sha256], msgspec.Meta(max_length=5)] = []  # format 2: up to five
 
 
 class ChecklistCompletedPayload(Wire):
@@ -110,6 +149,7 @@ class EventBase(Wire, tag_field="type"):
     recorded_by: Name
     shop: int | None = None  # unknown until the device is enrolled; the token's shop then
     blobs: Blobs = []  # sha256 of every photo the event names
+    v: Annotated[int, msgspec.Meta(ge=1)] = 1  # the format it is written in (FORMATS)
 
 
 class IncidentOpened(EventBase, tag="incident.opened", kw_only=True):
@@ -128,6 +168,10 @@ class IncidentClosed(EventBase, tag="incident.closed", kw_only=True):
     payload: IncidentClosedPayload
 
 
+class IncidentTransaction(EventBase, tag="incident.transaction", kw_only=True):
+    payload: IncidentTransactionPayload
+
+
 class ChecklistCompleted(EventBase, tag="checklist.completed", kw_only=True):
     payload: ChecklistCompletedPayload
 
@@ -136,15 +180,45 @@ class MaintenanceLogged(EventBase, tag="maintenance.logged", kw_only=True):
     payload: MaintenanceLoggedPayload
 
 
-Event = IncidentOpened | IncidentStep | IncidentNoted | IncidentClosed | ChecklistCompleted | MaintenanceLogged
+Event = (IncidentOpened | IncidentStep | IncidentNoted | IncidentClosed | IncidentTransaction | ChecklistCompleted
+         | MaintenanceLogged)
 EVENT_TYPES = {cls.__struct_config__.tag: cls for cls in Event.__args__}
+# What each format added, so that the schema of an older one leaves it out.
+ADDED = {2: {"types": ["IncidentTransaction", "IncidentTransactionPayload", "Transaction"],
+             "fields": {"IncidentOpenedPayload": ["transaction"], "ChecklistItemResult": ["photos"]}}}
+
+
+def format_needed(event) -> int:
+    """The oldest format that can hold this event."""
+    kind = type(event)
+    if kind is IncidentTransaction or (kind is IncidentOpened and event.payload.transaction):
+        return 2
+    if kind is ChecklistCompleted and any(item.photos for item in event.payload.items):
+        return 2
+    return 1
 
 event_decoder = msgspec.json.Decoder(Event)
 
 
-def event_schema() -> dict:
-    """The JSON Schema of an event, as published for devices to check what they record."""
-    return msgspec.json.schema(Event)
+def event_schema(version: int = FORMATS[-1]) -> dict:
+    """The JSON Schema of an event written in format `version`, as published for devices to check
+    what they record: a newer format's types and fields are not in an older one's."""
+    schema = msgspec.json.schema(Event)
+    defs = schema["$defs"]
+    for later in (v for v in ADDED if v > version):
+        for name in ADDED[later]["types"]:
+            defs.pop(name, None)
+        for name, fields in ADDED[later]["fields"].items():
+            for field in fields:
+                defs[name]["properties"].pop(field, None)
+    kept = {f"#/$defs/{name}" for name in defs}
+    schema["anyOf"] = [ref for ref in schema["anyOf"] if ref["$ref"] in kept]
+    mapping = schema["discriminator"]["mapping"]
+    schema["discriminator"]["mapping"] = {tag: ref for tag, ref in mapping.items() if ref in kept}
+    for name in defs:
+        if "v" in defs[name].get("properties", {}):
+            defs[name]["properties"]["v"] = {"type": "integer", "minimum": 1, "maximum": version, "default": 1}
+    return schema
 
 
 # ---- the sync API's bodies --------------------------------------------------------------------
@@ -228,7 +302,26 @@ class ChecklistSchedule(Wire):
     month_of_quarter: int | None = None
 
 
+class StepLearned(Wire):
+    """How often one check of a flow fixed the problem, across the chain."""
+
+    step: Slug  # the step's id in the flow (content/flows/<flow>.toml)
+    percent: Annotated[int, msgspec.Meta(ge=0, le=100)]  # of the flow's closed incidents, those fixed at this step
+
+
+class FlowLearned(Wire):
+    """What the chain learned of one flow over the last 90 days: sent only once enough incidents
+    were closed to say so (server/learned.py)."""
+
+    flow: Slug
+    incidents: int  # the flow's incidents closed chain-wide in the window: the percentages' base
+    steps: list[StepLearned]  # every step of the flow, in the flow's order
+
+
 class PullResponse(Wire):
+    """What a device learns from its server. `formats`: the event formats the server accepts; a
+    device holds what it recorded in another until a pull says the server takes it."""
+
     shop: ShopInfo
     device: DeviceId
     terminals: list[TerminalInfo]
@@ -237,6 +330,15 @@ class PullResponse(Wire):
     content_version: str
     held: list[EventId]  # ids of this device's events the server holds, newest first, capped
     runs: list[RunInfo] = []  # the shop's checklist runs of the current periods (from this quarter on)
+    formats: list[int] = msgspec.field(default_factory=lambda: [1])  # a server that does not say: format 1
+    learned: list[FlowLearned] = []  # per flow, how often each step fixed it across the chain (last 90 days)
+
+
+class ContentFiles(Wire):
+    """The content as head office serves it to its hubs: every file's text by its path in content/."""
+
+    version: str
+    files: dict[str, str]
 
 
 class BlobStatus(Wire):

@@ -3,9 +3,12 @@
 Pytest fixtures that build these live in conftest.py; this module holds the plain helpers.
 """
 
+import importlib.util
+import json
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -24,6 +27,17 @@ from server.cli import main
 from server.store import now
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _benchmarks_proxy():
+    """The TCP proxy that cuts, silences and fails links, which the benchmarks own (bench/_proxy.py)."""
+    spec = importlib.util.spec_from_file_location("posaid_bench_proxy", ROOT / "bench" / "_proxy.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.Proxy
+
+
+Proxy = _benchmarks_proxy()
 
 DEVICE = "0b7c5a52-8d3e-4d2a-9f1e-3c1a2b4d5e6f"
 OTHER_DEVICE = "5d1f0c3e-2b4a-4c6d-8e9f-0a1b2c3d4e5f"
@@ -83,21 +97,32 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """`posaid serve` in a real process (uvicorn), stoppable and restartable on the same port."""
+    """`posaid serve` in a real process (uvicorn), stoppable, killable and restartable on the same port.
 
-    def __init__(self, data: Path, content: Path, port: int):
+    `settings` become POSAID_* variables (body_idle_seconds=1 → POSAID_BODY_IDLE_SECONDS=1); what
+    the process prints goes to a log file beside its data folder.
+    """
+
+    def __init__(self, data: Path, content: Path | None, port: int, **settings: object):
         self.data, self.content, self.port = data, content, port
         self.url = f"http://127.0.0.1:{port}"
+        self.env = {**{name: "" for name in os.environ if name.startswith("POSAID_")},
+                    **{f"POSAID_{key.upper()}": str(value) for key, value in settings.items()}}
+        self.log = data.parent / f"{data.name}.log"
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "LiveServer":
-        cmd = [sys.executable, "-m", "server", "serve", "--port", str(self.port),
-               "--data", str(self.data), "--content", str(self.content)]
-        self.process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        cmd = [sys.executable, "-m", "server", "serve", "--port", str(self.port), "--data", str(self.data)]
+        if self.content:
+            cmd += ["--content", str(self.content)]
+        self.data.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **self.env}, stdout=log,
+                                            stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.process.stdout.read()}")
+                raise RuntimeError(f"server exited: {self.log.read_text(errors='replace')}")
             try:
                 with urllib.request.urlopen(self.url + "/healthz", timeout=1):
                     return self
@@ -108,6 +133,13 @@ class LiveServer:
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def kill(self) -> None:
+        """kill -9: no shutdown, no flush; what was acknowledged must already be on disk."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
             self.process.wait(timeout=10)
         self.process = None
 
@@ -123,20 +155,29 @@ def chromium_path() -> str:
     return path
 
 
-def wait_offline_ready(page):
-    """Wait until the service worker is active and has precached everything."""
+CACHED = """async () => {
+    const listed = (await (await fetch('/sw.js')).text()).match(/"url":/g).length;
+    let cached = 0;
+    for (const key of await caches.keys()) cached += (await (await caches.open(key)).keys()).length;
+    return cached >= listed;
+}"""
+
+
+def wait_until(page, predicate: str, timeout: float = 30) -> None:
+    """Until the async JS predicate is true, polled from here: wait_for_function takes the promise
+    an async predicate returns for a truthy answer at once."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(predicate):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not true within {timeout} s: {predicate}")
+        time.sleep(0.1)
+
+
+def wait_offline_ready(page, timeout: float = 60) -> None:
+    """Until the app works offline in both languages: every URL the service worker lists is cached
+    (the installing page's language first, the other one after; pwa/templates/sw.js)."""
     page.evaluate("navigator.serviceWorker.ready")
-    page.wait_for_function(
-        """async () => {
-            const keys = await caches.keys();
-            for (const key of keys) {
-                const cache = await caches.open(key);
-                if (await cache.match('/en/codes/T2')) return true;
-            }
-            return false;
-        }""",
-        timeout=30_000,
-    )
+    wait_until(page, CACHED, timeout)
 
 
 def posaid(*args: str, **env: str) -> Result:
@@ -153,3 +194,86 @@ def one_line_error(result: Result) -> str:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     return lines[0]
+
+
+def cli(server: LiveServer, *args: str, check: bool = True) -> Result:
+    """A `posaid` command on a running server's data folder (safe beside it: WAL)."""
+    result = posaid(*args, "--data", str(server.data))
+    assert result.exit_code == 0 or not check, result.output
+    return result
+
+
+def code_for(server: LiveServer, shop_name: str, *flags: str) -> str:
+    """A new shop on the server and a one-time enrollment code for it (`--hub` for a hub's)."""
+    shop = cli(server, "shops", "add", shop_name).stdout.strip()
+    out = cli(server, "codes", "issue", shop, *flags).stdout
+    return next(line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("code: "))
+
+
+def call(server: LiveServer, method: str, path: str, body: bytes | None = None, token: str | None = None,
+         content_type: str = "application/json"):
+    """One request to a running server over real HTTP; its JSON answer (raises on a 4xx/5xx)."""
+    request = urllib.request.Request(server.url + path, data=body, method=method)
+    request.add_header("Content-Type", content_type)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request) as response:
+        return json.loads(response.read() or b"null")
+
+
+def rows(server: LiveServer, sql: str, params=()) -> list[tuple]:
+    """What a running server's database holds, or a change made behind its back (WAL: safe beside it)."""
+    with sqlite3.connect(server.data / "posaid.db") as db:
+        return db.execute(sql, params).fetchall()
+
+
+# ---- head office ----------------------------------------------------------------------------------
+
+PASSWORD = "correct horse battery staple"
+
+
+def add_user(client: TestClient, name: str, role: str = "admin", regions=(), password: str = PASSWORD) -> int:
+    """A head-office user in the app's database; their id."""
+    from server.office import accounts
+
+    with client.app.state.store.write() as db:
+        return accounts.add_user(db, accounts.new_user(name, role, password, regions), "test", now())
+
+
+def csrf_token(client: TestClient, path: str = "/office/login") -> str:
+    """The CSRF token a page's forms carry (the cookie comes with it)."""
+    import re
+
+    page = client.get(path)
+    assert page.status_code == 200, page.text
+    return re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+def sign_in(client: TestClient, name: str, password: str = PASSWORD, next: str = "/office/"):
+    """Sign in through the form; the response (a 303 on success)."""
+    token = csrf_token(client, f"/office/login?next={next}")
+    return client.post("/office/login", data={"username": name, "password": password, "next": next,
+                                              "_csrf_token": token}, follow_redirects=False)
+
+
+def office_post(client: TestClient, path: str, data: dict | None = None, page: str = "/office/"):
+    """Send an office form as the signed-in user (with the CSRF token of `page`); the response."""
+    token = csrf_token(client, page)
+    return client.post(path, data={**(data or {}), "_csrf_token": token}, follow_redirects=False)
+
+
+def push(client: TestClient, phone: Phone, *events: dict) -> list[str]:
+    """Push events as a phone; each one's status."""
+    response = client.post("/api/v1/events", json={"events": list(events)}, headers=phone.headers)
+    assert response.status_code == 200, response.text
+    return [result["status"] for result in response.json()["results"]]
+
+
+def put_photo(client: TestClient, phone: Phone, data: bytes) -> str:
+    """Upload a photo as a phone; its sha256."""
+    import hashlib
+
+    digest = hashlib.sha256(data).hexdigest()
+    response = client.put(f"/api/v1/blobs/{digest}", headers=phone.headers, content=data)
+    assert response.status_code in (200, 201), response.text
+    return digest

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import msgspec
 import pytest
 from litestar.testing import TestClient
 
@@ -14,7 +15,7 @@ from server import writes
 from server.app import create_app
 from server.store import now
 from tests import images
-from tests.fixtures import ROOT, add_shop, count, enroll
+from tests.fixtures import ROOT, LiveServer, add_shop, count, enroll, free_port, posaid
 from tests.images import sha
 
 
@@ -34,7 +35,7 @@ def blob_files(client) -> list:
 
 
 @pytest.mark.parametrize(("make", "media_type"), [
-    (images.jpeg, "image/jpeg"), (images.png_with_exif, "image/png"), (images.webp, "image/webp"),
+    (images.jpeg, "image/jpeg"), (lambda: images.noise_png(3000), "image/png"), (images.webp, "image/webp"),
 ])
 def test_a_photo_is_kept_byte_for_byte_and_then_held(client, phone, make, media_type):
     data = make()
@@ -109,6 +110,7 @@ def test_one_upload_of_a_blob_at_a_time_and_a_stalled_one_is_taken_over(client, 
     (b"just some text, not a photo", None, 415, "not an image: only JPEG, PNG or WebP images are accepted"),
     (images.gif(), None, 415, "a GIF image: only JPEG, PNG or WebP images are accepted"),
     (images.bomb_png(), None, 422, "decompression bomb refused: 8000×6000 pixels"),
+    (images.png_with_text(), None, 422, "photo: it carries text metadata (a PNG text chunk)"),
 ])
 def test_a_bad_blob_is_refused_and_nothing_kept(client, phone, data, name, status, detail):
     response = client.put(url(name or data), headers=phone.headers, content=data)
@@ -217,3 +219,68 @@ def test_a_connection_cut_mid_upload_resumes_over_real_http(live_server):
     assert (live_server.data / "blobs" / sha(data)[:2] / sha(data)[2:]).read_bytes() == data
     status, headers, _ = _request(live_server, "HEAD", path, headers=auth)
     assert (status, headers["Upload-Offset"], headers["Upload-Complete"]) == (200, str(len(data)), "?1")
+
+
+@pytest.mark.slow
+def test_a_body_that_stops_arriving_is_ended_and_resumes(tmp_path, content_dir):
+    """A phone out of range mid-upload, its connection left open: the server ends the request after
+    body_idle_seconds, keeps what came, lets go of its claim, and the upload resumes."""
+    server = LiveServer(tmp_path / "data", content_dir, free_port(), body_idle_seconds=1).start()
+    try:
+        posaid("shops", "add", "Shop", "--data", str(server.data))
+        body = (b'{"code": "%s", "device": "0b7c5a52-8d3e-4d2a-9f1e-3c1a2b4d5e6f", "name": "p"}'
+                % _code(server.data).encode())
+        status, _, answer = _request(server, "POST", "/api/v1/enroll", body, {"Content-Type": "application/json"})
+        auth = {"Authorization": "Bearer " + json.loads(answer)["token"]}
+        data = images.noise_png(1_000_000)
+        half = len(data) // 2
+        path = f"/api/v1/blobs/{sha(data)}"
+        with socket.create_connection(("127.0.0.1", server.port)) as silent:
+            head = (f"PUT {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {auth['Authorization']}\r\n"
+                    f"Content-Length: {len(data)}\r\nUpload-Length: {len(data)}\r\nUpload-Offset: 0\r\n\r\n")
+            silent.sendall(head.encode() + data[:half])
+            silent.settimeout(10)
+            answer = b""
+            while chunk := silent.recv(65536):  # the server speaks first: it gave up waiting, and closes
+                answer += chunk
+            answer = answer.decode(errors="replace")
+            assert answer.startswith("HTTP/1.1 408"), answer
+            assert "nothing arrived for 1 s" in answer
+            status, headers, _ = _request(server, "HEAD", path, headers=auth)
+            offset = int(headers["Upload-Offset"])
+            assert (status, offset) == (404, half)
+            resumed = _request(server, "PUT", path, data[offset:],
+                               {**auth, "Upload-Offset": str(offset), "Upload-Length": str(len(data))})
+            assert resumed[0] == 201, resumed  # not 409: the silent upload's claim was let go
+        assert (server.data / "blobs" / sha(data)[:2] / sha(data)[2:]).read_bytes() == data
+    finally:
+        server.stop()
+
+
+def test_a_device_keeps_only_so_many_bytes_of_unfinished_uploads(settings):
+    quota = dict(partial_bytes_per_device=500_000)
+    with TestClient(app=create_app(msgspec.structs.replace(settings, **quota))) as client:
+        phone = enroll(client, add_shop(client))
+        first, second = images.noise_png(400_000), images.noise_png(350_000)
+        half = client.put(url(first), headers={**phone.headers, "Upload-Length": str(len(first))},
+                          content=first[:200_000])
+        assert half.json()["offset"] == 200_000
+        refused = client.put(url(second), headers={**phone.headers, "Upload-Length": str(len(second))}, content=second)
+        assert refused.status_code == 413
+        assert refused.json()["detail"].startswith("partial uploads: this device keeps 200000 bytes of unfinished")
+        rest = client.put(url(first), headers={**phone.headers, "Upload-Offset": "200000",
+                                               "Upload-Length": str(len(first))}, content=first[200_000:])
+        assert rest.status_code == 201  # finishing it frees the room
+        assert client.put(url(second), headers=phone.headers, content=second).status_code == 201
+
+
+def test_an_upload_abandoned_for_days_is_given_up(client, phone):
+    data = images.noise_png(300_000)
+    client.put(url(data), headers={**phone.headers, "Upload-Length": str(len(data))}, content=data[:100_000])
+    assert client.head(url(data), headers=phone.headers).headers["upload-offset"] == "100000"
+    with client.app.state.store.write() as db:
+        db.execute("UPDATE partials SET touched_at = '2020-01-01T00:00:00+00:00'")
+    client.put(url(images.jpeg()), headers=phone.headers, content=images.jpeg())  # any upload sweeps
+    assert client.head(url(data), headers=phone.headers).headers["upload-offset"] == "0"
+    assert count(client, "partials") == 0 and blob_files(client) == [
+        f"{sha(images.jpeg())[:2]}/{sha(images.jpeg())[2:]}"]

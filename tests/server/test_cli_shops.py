@@ -29,7 +29,7 @@ def test_a_code_issued_on_the_command_line_enrolls_a_phone_until_revoked(tmp_pat
     ok("shops", "add", "Shop A", "--data", data)
     out = ok("codes", "issue", "1", "--base", "https://hq.example.cn/", "--data", data)
     code = re.search(r"^code: (\S+)$", out, re.M).group(1)
-    assert f"url: https://hq.example.cn/zh/enroll?code={code}\n" in out
+    assert f"url: https://hq.example.cn/zh/enroll?code={code}&shop=Shop%20A\n" in out
     assert re.search(r"^works once, until \d{4}-\d\d-\d\dT", out, re.M)
     with TestClient(app=create_app(Settings(data=data, content=str(content_dir)))) as client:
         response = client.post("/api/v1/enroll", json={"code": code, "device": DEVICE, "name": "till phone"})
@@ -61,7 +61,7 @@ def test_the_demo_shop_prints_a_fresh_working_code_each_start(tmp_path, content_
     first = ensure_demo(store, "http://127.0.0.1:8000/")
     second = ensure_demo(store, "http://127.0.0.1:8000/")
     store.close()
-    codes = [re.search(r"open http://127\.0\.0\.1:8000/zh/enroll\?code=(\S+) ", lines[-1]).group(1)
+    codes = [re.search(r"open http://127\.0\.0\.1:8000/zh/enroll\?code=([A-Z0-9-]+)", lines[-1]).group(1)
              for lines in (first, second)]
     assert codes[0] != codes[1]
     with TestClient(app=create_app(Settings(data=str(data), content=str(content_dir)))) as client:

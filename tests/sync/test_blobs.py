@@ -21,14 +21,30 @@ def upload(store: BlobStore, data: bytes, shop: int = 1, offset: int = 0, length
 
 
 @pytest.mark.parametrize(("make", "media_type"), [
-    (images.jpeg, "image/jpeg"), (images.png_with_exif, "image/png"), (images.webp, "image/webp"),
+    (images.jpeg, "image/jpeg"), (lambda: images.jpeg_with(icc=True), "image/jpeg"),
+    (lambda: images.noise_png(5000), "image/png"), (images.webp, "image/webp"),
 ])
 def test_an_image_is_kept_byte_for_byte(store, make, media_type):
     data = make()
     info = upload(store, data)
     assert (info.sha256, info.size, info.media_type) == (sha(data), len(data), media_type)
-    assert store.path(sha(data)).read_bytes() == data  # EXIF and all: never re-encoded
+    assert store.path(sha(data)).read_bytes() == data  # never re-encoded: what was checked is what is kept
     assert list(store.partials.iterdir()) == []
+
+
+@pytest.mark.parametrize(("data", "what"), [
+    (images.png_with_exif(), "EXIF"),
+    (images.png_with_text(), "a PNG text chunk"),
+    (images.jpeg_with(exif=True), "EXIF"),
+    (images.jpeg_with(xmp=True), "XMP"),
+    (images.jpeg_with(comment=b"card 4111 1111 1111 1111"), "a JPEG comment"),
+    (images.webp_with_exif(), "EXIF"),
+])
+def test_a_photo_carrying_text_metadata_is_refused(store, data, what):
+    with pytest.raises(Unprocessable) as refused:
+        upload(store, data)
+    assert refused.value.message.startswith(f"photo: it carries text metadata ({what})")
+    assert not store.path(sha(data)).exists() and list(store.partials.iterdir()) == []
 
 
 def test_a_broken_upload_resumes_from_the_offset_held(store):

@@ -197,3 +197,65 @@ def test_a_bad_push_body_names_the_problem(body, error, message):
     with pytest.raises(error) as raised:
         decode_push(body)
     assert str(raised.value).startswith(message)
+
+
+TRANSACTION = {"amount": "128.50", "kind": "sale", "entry": "contactless", "rrn": "123456789012",
+               "trace": "000123", "batch": "000045", "auth_code": "A1B2C3", "charged": "yes", "card_last4": "1111"}
+
+
+def test_a_transaction_is_kept_whole_and_its_references_stay_readable(store):
+    """An RRN (12 digits) beside a trace and a batch number looks like no card number: nothing masked."""
+    incident = f.opened(v=2, note="RRN 123456789012 trace 000123")
+    incident["payload"]["transaction"] = TRANSACTION
+    assert statuses(push(store, [incident])) == ["stored"]
+    row = next(store.db["incidents"].rows)
+    assert (row["tx_kind"], row["tx_entry"], row["tx_charged"], row["tx_amount"], row["tx_currency"]) == (
+        "sale", "contactless", "yes", 128.5, "CNY")
+    assert msgspec.json.decode(row["tx"]) == TRANSACTION  # the default currency (CNY) goes unsaid
+    assert row["note"] == "RRN 123456789012 trace 000123"
+
+
+def test_the_latest_transaction_told_decides(store):
+    incident = f.opened()
+    later = f.event("incident.transaction", {"incident": incident["id"], "transaction": {"charged": "no"}},
+                    at="2026-05-01T10:09:00Z", v=2)
+    earlier = f.event("incident.transaction", {"incident": incident["id"], "transaction": {"charged": "yes"}},
+                      at="2026-05-01T10:05:00Z", v=2)
+    assert statuses(push(store, [incident, later, earlier])) == ["stored"] * 3
+    assert rows(store, "SELECT tx_charged, tx_by FROM incidents") == [("no", later["id"])]
+
+
+@pytest.mark.parametrize(("event", "reason"), [
+    (lambda: {**f.opened(), "v": 3, "colour": "red"}, "v: format 3 is newer than this server accepts (1 to 2)"),
+    (lambda: {**f.opened(), "v": 3}, "v: format 3 is newer than this server accepts (1 to 2)"),
+    (lambda: f.event("incident.transaction", {"incident": f.opened()["id"], "transaction": {}}),
+     "v: the event holds what format 2 added but says it is format 1"),
+])
+def test_an_event_in_a_format_the_server_does_not_take_is_refused_naming_it(store, event, reason):
+    results = push(store, [event()])
+    assert results[0].status == "rejected" and results[0].reason.startswith(reason)
+
+
+def test_a_server_held_to_format_1_refuses_format_2_and_says_the_device_keeps_it(store):
+    incident = {**f.opened(), "v": 2}
+    incident["payload"]["transaction"] = {"charged": "unknown"}
+    raws = [msgspec.Raw(msgspec.json.encode(incident)), msgspec.Raw(msgspec.json.encode(f.opened()))]
+    with store.write() as db:
+        results = ingest(db, 1, f.DEVICE, raws, NOW, newest=1)
+    assert [r.status for r in results] == ["rejected", "stored"]
+    assert results[0].reason == ("v: format 2 is newer than this server accepts (1 to 1); the device keeps the "
+                                 "event and sends it once the server is upgraded")
+
+
+def test_an_event_stored_before_a_format_change_is_a_duplicate_of_its_replay(store):
+    """Bodies stored by an older version lack the fields added since; a replay is the same event."""
+    event = f.opened(note="kept from before")
+    push(store, [event])
+    with store.write() as db:
+        (body,) = db.execute("SELECT body FROM events").fetchone()
+        old = msgspec.json.decode(body)
+        del old["v"], old["payload"]["transaction"]
+        old_body = msgspec.json.encode(old).decode()
+        db.execute("UPDATE events SET body = ?, hash = ?", [old_body, hashlib.sha256(old_body.encode()).hexdigest()])
+    assert statuses(push(store, [event])) == ["duplicate"]
+    assert statuses(push(store, [{**event, "recorded_by": "someone else"}])) == ["conflict"]
