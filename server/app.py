@@ -6,6 +6,7 @@ and gets it, so no handler reaches into the app's state. The same objects sit in
 for what runs beside the handlers (the CLI's demo shop, tests).
 """
 
+from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
@@ -13,20 +14,26 @@ from litestar import Litestar, get
 from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from content.load import DEFAULT_ROOT, Library, load
-from server import api, pages
+from server import api, certificate, pages
 from server.errors import exception_handler
-from server.headers import add_security_headers
+from server.headers import security_headers
+from server.hub import Forwarder
+from server.learned import Learned
 from server.limits import Limits
-from server.openapi import COMPONENTS
+from server.office.plugin import Office
+from server.openapi import COMPONENTS, ClosedStructs
 from server.settings import Settings
-from server.site import STATIC, Site, build_site, environment
+from server.site import STATIC, Site, build_site, environment, public_origin
 from server.store import Store
+from server.timeouts import BodyTimeout
 from sync.blobs import BlobStore
+from sync.types import ContentFiles
 
 OFFICE_TEMPLATES = Path(__file__).resolve().parent / "office" / "templates"
 
@@ -50,24 +57,52 @@ def _provide(value) -> Provide:
     return Provide(lambda: value, use_cache=True, sync_to_thread=False)
 
 
-def create_app(settings: Settings, library: Library | None = None) -> Litestar:
-    """Build the app: load and check content, open and migrate the database, render the pages."""
+def content_root(settings: Settings) -> Path:
+    """Where the content comes from: the --content folder; for a hub, what it brought down from
+    head office (data/content) once it has; else the content bundled with posaid."""
+    if settings.content:
+        return Path(settings.content)
+    brought_down = Path(settings.data) / "content"
+    return brought_down if settings.role == "hub" and brought_down.is_dir() else DEFAULT_ROOT
+
+
+def content_files(root: Path, version: str) -> ContentFiles:
+    return ContentFiles(version=version, files={
+        path.relative_to(root).as_posix(): path.read_text(encoding="utf-8") for path in sorted(root.rglob("*.toml"))
+    })
+
+
+def create_app(settings: Settings, library: Library | None = None, restart: Callable[[], None] | None = None
+               ) -> Litestar:
+    """Build the app: load and check content, open and migrate the database, render the pages.
+
+    `restart`, given by `posaid serve`, builds the app anew (a hub's content came down).
+    """
+    root = content_root(settings)
     if library is None:
-        library = load(Path(settings.content) if settings.content else DEFAULT_ROOT)
+        library = load(root)
     data = Path(settings.data)
-    data.mkdir(parents=True, exist_ok=True)
+    data.mkdir(mode=0o700, parents=True, exist_ok=True)
     store = Store(data / "posaid.db", settings.busy_timeout_ms)
     blob_store = BlobStore(data / "blobs", settings.max_blob_bytes)
     limits = Limits(data / "limits.db")
     env = environment({pages.OFFICE: OFFICE_TEMPLATES})
-    site = build_site(library, env)
+    site = build_site(library, env, public_origin(settings))
+    head_office = Office(settings, store, library, env, data)
+    forwarder = None
+    if settings.role == "hub":
+        forwarder = Forwarder(store, data / "blobs", data / "content", library.version,
+                              on_new_content=restart or (lambda: None), timeout=settings.upstream_timeout_seconds,
+                              every=settings.forward_every_seconds, retry=settings.forward_retry_seconds)
     parts = {"settings": settings, "library": library, "store": store, "blob_store": blob_store, "site": site,
-             "limits": limits}
+             "limits": limits, "forwarder": forwarder, "content_files": content_files(root, library.version),
+             "learned": Learned(store, library)}
     return Litestar(
         route_handlers=[
             healthz,
             api.router(store),
             *pages.routes(site),
+            *certificate.routes(),  # a hub's HTTPS: how phones install its authority
             create_static_files_router(
                 path="/static", directories=[STATIC], include_in_schema=False, send_as_attachment=False
             ),
@@ -76,10 +111,12 @@ def create_app(settings: Settings, library: Library | None = None) -> Litestar:
         state=State(parts),
         # Most specific part of the site first: the phone app's page is the fallback.
         exception_handlers={Exception: exception_handler([
-            ("/office", pages.plain_error_page(env, library)),
+            ("/office", head_office.error_page),
             ("/", pages.app_error_page(env, library)),
         ])},
-        before_send=[add_security_headers],
+        plugins=[head_office, ClosedStructs()],
+        before_send=[security_headers(tls=settings.certfile is not None)],
+        middleware=[DefineMiddleware(BodyTimeout, idle_seconds=settings.body_idle_seconds)],
         compression_config=CompressionConfig(backend="gzip", minimum_size=512),
         openapi_config=OpenAPIConfig(
             title="posaid",
@@ -88,6 +125,7 @@ def create_app(settings: Settings, library: Library | None = None) -> Litestar:
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
             components=COMPONENTS,
         ),
-        on_shutdown=[store.close, limits.close],
+        on_startup=[forwarder.start] if forwarder else [],
+        on_shutdown=[*([forwarder.stop] if forwarder else []), store.close, limits.close],
         logging_config=None,
     )
