@@ -22,9 +22,10 @@ run: $(BIN)/posaid
 check: $(BIN)/posaid
 	$(BIN)/posaid content check
 
-# Browser tests drive Debian's Chromium, and Node runs the phone's pure modules (the masking parity
-# tests); install whichever is missing when we can (root), else say how.
-TOOLS := chromium:chromium node:nodejs
+# Browser tests drive Debian's Chromium, Node runs the phone's pure modules (the masking parity
+# tests), certutil gives the HTTPS test's Chromium a trust store of its own; install whichever is
+# missing when we can (root), else say how.
+TOOLS := chromium:chromium node:nodejs certutil:libnss3-tools
 tools:
 	@missing=""; for pair in $(TOOLS); do command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
 	if [ -z "$$missing" ]; then :; \
