@@ -38,7 +38,7 @@ from server import queries, writes
 from server.office.exports import PAGE as EXPORT_PAGE
 from server.queries import Cursor, IncidentFilter, Scope
 from server.store import Store, connect, now
-from sync.blobs import BlobInfo, BlobStore
+from sync.blobs import BlobInfo, BlobStore, blob_key
 from sync.ingest import ingest
 
 REGIONS = [f"区域 {n:02d} Region {n}" for n in range(1, 21)]
@@ -103,8 +103,7 @@ def build(data: Path, shops: int, incidents: int, events_wanted: int) -> tuple[i
     store = Store(data / "posaid.db")
     blob_store = BlobStore(data / "blobs", 15 * 1024 * 1024)
     image, sha = photo()
-    blob_store.path(sha).parent.mkdir(parents=True, exist_ok=True)
-    blob_store.path(sha).write_bytes(image)
+    blob_store.shelf.put(blob_key(sha), image)
     rng = random.Random(8)
     at = now()
     with store.write() as db:

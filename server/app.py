@@ -33,6 +33,7 @@ from server.site import STATIC, Site, build_site, environment, public_origin
 from server.store import Store
 from server.timeouts import BodyTimeout
 from sync.blobs import BlobStore
+from sync.shelf import Bucket, Folder, Shelf, open_shelf
 from sync.types import ContentFiles
 
 OFFICE_TEMPLATES = Path(__file__).resolve().parent / "office" / "templates"
@@ -72,6 +73,19 @@ def content_files(root: Path, version: str) -> ContentFiles:
     })
 
 
+def shelves(settings: Settings) -> tuple[BlobStore, Shelf]:
+    """The blob store and the shelf of the office's re-encoded photos: folders under --data, or a
+    bucket (--blobs s3://bucket/prefix; partial uploads stay on this machine's disk)."""
+    data = Path(settings.data)
+    where = settings.blobs or str(data / "blobs")
+    if not where.startswith("s3://"):
+        return BlobStore(Path(where), settings.max_blob_bytes), Folder(data / "cache" / "photos")
+    bucket = open_shelf(where, endpoint=settings.s3_endpoint, region=settings.s3_region,
+                        access_key_id=settings.s3_access_key_id, secret_access_key=settings.s3_secret_access_key)
+    cache = Bucket(bucket.client, bucket.bucket, bucket.prefix + "cache/photos/")
+    return BlobStore(data / "blobs", settings.max_blob_bytes, shelf=bucket), cache
+
+
 def create_app(settings: Settings, library: Library | None = None, restart: Callable[[], None] | None = None
                ) -> Litestar:
     """Build the app: load and check content, open and migrate the database, render the pages.
@@ -84,14 +98,14 @@ def create_app(settings: Settings, library: Library | None = None, restart: Call
     data = Path(settings.data)
     data.mkdir(mode=0o700, parents=True, exist_ok=True)
     store = Store(data / "posaid.db", settings.busy_timeout_ms)
-    blob_store = BlobStore(data / "blobs", settings.max_blob_bytes)
+    blob_store, photo_shelf = shelves(settings)
     limits = Limits(data / "limits.db")
     env = environment({pages.OFFICE: OFFICE_TEMPLATES})
     site = build_site(library, env, public_origin(settings))
-    head_office = Office(settings, store, library, env, data)
+    head_office = Office(settings, store, library, env, data, photo_shelf)
     forwarder = None
     if settings.role == "hub":
-        forwarder = Forwarder(store, data / "blobs", data / "content", library.version,
+        forwarder = Forwarder(store, blob_store.root, data / "content", library.version,
                               on_new_content=restart or (lambda: None), timeout=settings.upstream_timeout_seconds,
                               every=settings.forward_every_seconds, retry=settings.forward_retry_seconds)
     parts = {"settings": settings, "library": library, "store": store, "blob_store": blob_store, "site": site,

@@ -84,6 +84,10 @@ def _bind(host: str, port: int) -> socket.socket:
 @click.option("--keyfile", help="TLS private key, PEM [POSAID_KEYFILE].")
 @click.option("--content", help="Content folder [POSAID_CONTENT; the bundled content].")
 @click.option("--demo/--no-demo", default=None, help="Create a demo shop to try everything [POSAID_DEMO].")
+@click.option("--blobs", help="Where photos are kept: a folder, or s3://bucket/prefix [POSAID_BLOBS; DATA/blobs].")
+@click.option("--s3-endpoint", help="An S3-compatible server's URL [POSAID_S3_ENDPOINT; AWS]; keys from "
+              "POSAID_S3_ACCESS_KEY_ID and POSAID_S3_SECRET_ACCESS_KEY or the usual AWS variables.")
+@click.option("--s3-region", help="The bucket's region [POSAID_S3_REGION; AWS_REGION].")
 @click.option("--max-blob-bytes", type=int, help="Largest photo a device may upload [POSAID_MAX_BLOB_BYTES; 15 MiB].")
 @click.option("--max-format", type=int, help="Newest event format accepted [POSAID_MAX_FORMAT; the newest known].")
 @click.option("--public-url", help="The address phones and QR codes use, e.g. https://hq.example.cn/ [POSAID_PUBLIC_URL].")

@@ -32,6 +32,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     keyfile: str | None = None
     content: str | None = None
     demo: bool = False
+    blobs: str | None = None  # where photos are kept: a folder (default <data>/blobs) or s3://bucket/prefix
+    s3_endpoint: str | None = None  # an S3-compatible server's URL (MinIO, SeaweedFS, Ceph); else AWS's
+    s3_region: str | None = None  # else AWS_REGION / AWS_DEFAULT_REGION
+    s3_access_key_id: str | None = None  # else AWS_ACCESS_KEY_ID and the other places boto3 looks
+    s3_secret_access_key: str | None = None  # else AWS_SECRET_ACCESS_KEY
     max_blob_bytes: Bytes = 15 * 1024 * 1024  # the largest photo a device may upload
     body_idle_seconds: Seconds = 30  # an upload that sends nothing this long has stalled
     partial_bytes_per_device: Bytes = 64 * 1024 * 1024  # unfinished uploads one device may keep for resuming
@@ -70,6 +75,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             raise SettingsError(_name_the_setting(str(exc))) from None
         if (settings.certfile is None) != (settings.keyfile is None):
             raise SettingsError("certfile and keyfile go together: give both or neither")
+        if settings.role == "hub" and (settings.blobs or "").startswith("s3://"):
+            raise SettingsError("--blobs / POSAID_BLOBS: a hub keeps its photos on its own disk, where its forwarder "
+                                "reads them; s3:// is for head office")
         return settings
 
 

@@ -18,9 +18,9 @@ The upload protocol (tus-like; the API's routes speak it, this module keeps the 
   it was held already or is still partial, each with ``Upload-Offset`` and ``Upload-Complete``.
   More than the size cap (Upload-Length, Content-Length or the bytes streamed) → **413**, nothing kept.
 
-Files: ``<root>/<sha[:2]>/<sha[2:]>`` once complete (one file per content, whichever shop sent it;
-the server's blobs table records which shops hold it), ``<root>/partial/<shop>-<sha>`` while in
-progress. Only one upload of a blob per shop runs at a time (another gets 409 until it ends): the
+Files: ``<sha[:2]>/<sha[2:]>`` on the shelf once complete (sync/shelf.py: the blob folder, or an
+S3 bucket; one file per content, whichever shop sent it; the server's blobs table records which
+shops hold it), ``<root>/partial/<shop>-<sha>`` on this machine's disk while in progress. Only one upload of a blob per shop runs at a time (another gets 409 until it ends): the
 server keeps that claim in its database, so that every app server sees it.
 
 Memory does not grow with the blob: bytes go to disk chunk by chunk, the hash is updated as they
@@ -43,14 +43,17 @@ from sync.errors import (
     Conflict,
     PosaidError,
     TooLarge,
+    Unavailable,
     Unprocessable,
     UnsupportedMedia,
 )
 from sync.metadata import text_metadata
+from sync.shelf import Folder, Shelf
 
 MAX_PIXELS = 40_000_000
 MEDIA_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_KEY = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{62}$")
 _READ_CHUNK = 1 << 20
 
 
@@ -70,17 +73,32 @@ class BlobInfo(msgspec.Struct, frozen=True):
     media_type: str
 
 
-class BlobStore:
-    """The blob files under one root, with the size cap every upload is held to."""
+def blob_key(sha: str) -> str:
+    """A complete blob's key on its shelf."""
+    return f"{sha[:2]}/{sha[2:]}"
 
-    def __init__(self, root: Path, max_bytes: int, max_pixels: int = MAX_PIXELS):
+
+class BlobStore:
+    """The blobs: partials under a local root, complete ones on a shelf (by default a folder at the
+    same root), with the size cap every upload is held to."""
+
+    def __init__(self, root: Path, max_bytes: int, max_pixels: int = MAX_PIXELS, shelf: Shelf | None = None):
         self.root, self.max_bytes, self.max_pixels = Path(root), max_bytes, max_pixels
         self.partials = self.root / "partial"
         self.partials.mkdir(parents=True, exist_ok=True)
+        self.shelf = shelf if shelf is not None else Folder(self.root)
 
-    def path(self, sha: str) -> Path:
-        """Where a complete blob lives."""
-        return self.root / sha[:2] / sha[2:]
+    def read(self, sha: str) -> bytes | None:
+        """A complete blob's bytes, or None when it is not held here."""
+        return self.shelf.get(blob_key(sha))
+
+    def open(self, sha: str):
+        """A context manager giving a complete blob as a seekable file; FileNotFoundError when absent."""
+        return self.shelf.open(blob_key(sha))
+
+    def held(self) -> list[str]:
+        """The sha256 of every complete blob on the shelf."""
+        return sorted(key.replace("/", "") for key in self.shelf.keys() if _KEY.match(key))
 
     def partial_path(self, shop_id: int, sha: str) -> Path:
         return self.partials / f"{shop_id}-{sha}"
@@ -157,7 +175,7 @@ class Upload:
         self.path.unlink(missing_ok=True)
 
     def finish(self) -> BlobInfo:
-        """Verify hash, type and pixels, then move the blob into place (atomically, fsynced)."""
+        """Verify hash, type and pixels, then put the blob on its shelf (atomically, fsynced)."""
         try:
             self.file.flush()
             os.fsync(self.file.fileno())
@@ -166,27 +184,22 @@ class Upload:
             if digest != self.sha:
                 raise Unprocessable(f"hash mismatch: the bytes received hash to {digest}, not to the name {self.sha}")
             media_type = identify(self.path, self.store.max_pixels)
-            target = self.store.path(self.sha)
-            target.parent.mkdir(exist_ok=True)
-            os.replace(self.path, target)  # same file system: atomic; a blob already there has these bytes
-            _fsync_dir(target.parent)
         except BaseException:
             self.discard()
             raise
+        try:
+            self.store.shelf.put_file(blob_key(self.sha), self.path)  # a blob already there has these bytes
+        except Exception as exc:  # a folder's OSError, or a bucket's connection or server error
+            # The verified bytes stay as the partial: a resume at their full length (an empty
+            # body) puts them on the shelf again.
+            raise Unavailable(f"the blob store did not take the photo ({exc}); resume from {self.size}",
+                              headers=upload_headers(self.size, False)) from None
         return BlobInfo(sha256=self.sha, size=self.size, media_type=media_type)
 
     def _close(self) -> None:
         if not self.closed:
             self.file.close()
             self.closed = True
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def identify(path: Path, max_pixels: int = MAX_PIXELS) -> str:

@@ -9,7 +9,7 @@ from litestar.testing import TestClient
 from content.load import DEFAULT_ROOT
 from server.app import create_app
 from server.settings import Settings
-from tests.fixtures import LiveServer, chromium_path, free_port
+from tests.fixtures import LiveServer, SeaweedFS, chromium_path, free_port
 
 
 @pytest.fixture
@@ -61,3 +61,20 @@ def phone(browser):
     context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True)
     yield context
     context.close()
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory):
+    """A real S3-compatible server (SeaweedFS) on loopback, started once per test process."""
+    server = SeaweedFS(tmp_path_factory.mktemp("seaweedfs")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["folder", "s3"])
+def blobs_where(request) -> dict:
+    """Where a server keeps its photos, each way: its data folder, or a bucket on a real S3 server."""
+    if request.param == "folder":
+        return {}
+    seaweed = request.getfixturevalue("seaweed")
+    return {"blobs": seaweed.prefix(), **seaweed.settings()}

@@ -29,15 +29,16 @@ from server.store import now
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _benchmarks_proxy():
-    """The TCP proxy that cuts, silences and fails links, which the benchmarks own (bench/_proxy.py)."""
-    spec = importlib.util.spec_from_file_location("posaid_bench_proxy", ROOT / "bench" / "_proxy.py")
+def _from_benchmarks(name: str):
+    """A module the benchmarks own and the tests share (bench/ is scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(f"posaid_bench{name}", ROOT / "bench" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.Proxy
+    return module
 
 
-Proxy = _benchmarks_proxy()
+Proxy = _from_benchmarks("_proxy").Proxy  # a TCP proxy that cuts, silences and fails links
+SeaweedFS = _from_benchmarks("_seaweed").SeaweedFS  # a real S3-compatible server
 
 DEVICE = "0b7c5a52-8d3e-4d2a-9f1e-3c1a2b4d5e6f"
 OTHER_DEVICE = "5d1f0c3e-2b4a-4c6d-8e9f-0a1b2c3d4e5f"

@@ -27,6 +27,7 @@ import xlsxwriter
 
 from server.queries import Cursor
 from server.store import connect
+from sync.blobs import BlobStore
 
 BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -175,15 +176,14 @@ class _Sink:
         return data
 
 
-def zip_stream(files: Iterable[tuple[str, Path]]) -> Iterator[bytes]:
-    """A ZIP of (name in the archive without its extension, file) pairs, streamed file by file; each
-    file's extension comes from its bytes, and a file missing from disk is left out."""
+def zip_stream(files: Iterable[tuple[str, str]], blobs: BlobStore) -> Iterator[bytes]:
+    """A ZIP of (name in the archive without its extension, blob sha256) pairs, streamed blob by
+    blob; each file's extension comes from its bytes, and a blob not held is left out."""
     sink = _Sink()
     with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED) as archive:
-        for stem, path in files:
-            try:
-                data = path.read_bytes()
-            except FileNotFoundError:
+        for stem, sha in files:
+            data = blobs.read(sha)
+            if data is None:
                 continue
             archive.writestr(f"{stem}.{EXTENSIONS.get(sniff(data[:16]), 'bin')}", data)
             del data

@@ -234,6 +234,7 @@ def incidents_zip(request: Request, store: NamedDependency[Store], render: Named
             for shop, incident, event in events:
                 folder = f"{clock.stamp(opened[shop, incident])}_shop{shop}_{incident}"
                 for n, sha in enumerate(event_decoder.decode(event.body).blobs, 1):
-                    yield f"{folder}/{clock.stamp(event.at)}_{event.type.partition('.')[2]}_{n}", blob_store.path(sha)
+                    yield f"{folder}/{clock.stamp(event.at)}_{event.type.partition('.')[2]}_{n}", sha
 
-    return Stream(zip_stream(files()), media_type="application/zip", headers=download("incident-photos.zip"))
+    return Stream(zip_stream(files(), blob_store), media_type="application/zip",
+                  headers=download("incident-photos.zip"))

@@ -41,6 +41,7 @@ from server.office.render import STATIC, Clock, Renderer, load_strings
 from server.office.sessions import STORE_NAME, SessionStore, session_config
 from server.settings import Settings
 from server.store import Store
+from sync.shelf import Shelf
 
 ROUTES = [
     signin.login_page, signin.login, signin.logout, signin.choose_lang, home.home,
@@ -73,7 +74,8 @@ def _secret(path: Path) -> str:
 class Office(InitPlugin):
     """The office's part of the app (see the module's docstring)."""
 
-    def __init__(self, settings: Settings, store: Store, library: Library, env: Environment, data: Path):
+    def __init__(self, settings: Settings, store: Store, library: Library, env: Environment, data: Path,
+                 photo_shelf: Shelf):
         self.store, self.env = store, env
         self.render = Renderer(library, load_strings(), Clock(settings.timezone))
         # Which maintenance kind closes which checklist item, from the content (sync/views.py's actions).
@@ -84,7 +86,7 @@ class Office(InitPlugin):
         self.worker = AlertWorker(store, library, self.render.clock, settings, alerts.email_text(self.render),
                                   self.changes) if settings.role == "hq" else None
         self.sessions = SessionStore(data / "sessions.db")
-        self.photos = photos.PhotoCache(data / "cache" / "photos")
+        self.photos = photos.PhotoCache(photo_shelf)
         # Secure cookies whenever browsers reach the office over HTTPS: served with TLS here, or
         # behind a proxy that terminates it (the public URL says so).
         secure = settings.certfile is not None or (settings.public_url or "").startswith("https://")

@@ -1,4 +1,5 @@
-"""Blob uploads over the API: verified against name, type and size; a broken upload resumes."""
+"""Blob uploads over the API: verified against name, type and size; a broken upload resumes. Each
+test with the photos in the data folder and in a bucket of a real S3 server."""
 
 import http.client
 import json
@@ -12,16 +13,28 @@ import pytest
 from litestar.testing import TestClient
 
 from server import writes
-from server.app import create_app
+from server.app import create_app, shelves
+from server.settings import Settings
 from server.store import now
+from sync.blobs import blob_key
 from tests import images
 from tests.fixtures import ROOT, LiveServer, add_shop, count, enroll, free_port, posaid
 from tests.images import sha
 
 
 @pytest.fixture
+def settings(tmp_path, content_dir, blobs_where) -> Settings:
+    return Settings(data=str(tmp_path / "data"), content=str(content_dir), **blobs_where)
+
+
+@pytest.fixture
 def phone(client):
     return enroll(client, add_shop(client))
+
+
+def stored(data_dir, blobs_where: dict, digest: str) -> bytes | None:
+    """A blob as a server with these settings keeps it (read beside the server, as it would)."""
+    return shelves(Settings(data=str(data_dir), **blobs_where))[0].read(digest)
 
 
 def url(data_or_name) -> str:
@@ -30,8 +43,9 @@ def url(data_or_name) -> str:
 
 
 def blob_files(client) -> list:
-    root = client.app.state.blob_store.root
-    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    """Every blob held (by its key) and every partial upload kept (partial/<name>)."""
+    blobs = client.app.state.blob_store
+    return sorted([blob_key(digest) for digest in blobs.held()] + [f"partial/{p.name}" for p in blobs.partials.iterdir()])
 
 
 @pytest.mark.parametrize(("make", "media_type"), [
@@ -42,7 +56,7 @@ def test_a_photo_is_kept_byte_for_byte_and_then_held(client, phone, make, media_
     response = client.put(url(data), headers=phone.headers, content=data)
     assert response.status_code == 201
     assert response.json() == {"sha256": sha(data), "offset": len(data), "complete": True, "media_type": media_type}
-    assert client.app.state.blob_store.path(sha(data)).read_bytes() == data
+    assert client.app.state.blob_store.read(sha(data)) == data
     head = client.head(url(data), headers=phone.headers)
     assert head.status_code == 200
     assert (head.headers["upload-offset"], head.headers["upload-complete"]) == (str(len(data)), "?1")
@@ -83,7 +97,7 @@ def test_an_upload_cut_half_way_resumes_from_the_offset_the_server_reports(clien
     rest = client.put(url(data), headers={**phone.headers, "Upload-Offset": str(offset),
                                           "Upload-Length": str(len(data))}, content=data[offset:])
     assert rest.status_code == 201
-    assert client.app.state.blob_store.path(sha(data)).read_bytes() == data
+    assert client.app.state.blob_store.read(sha(data)) == data
     assert blob_files(client) == [f"{sha(data)[:2]}/{sha(data)[2:]}"]
 
 
@@ -186,8 +200,16 @@ def _request(server, method, path, body=None, headers=None):
 
 
 @pytest.mark.slow
-def test_a_connection_cut_mid_upload_resumes_over_real_http(live_server):
+def test_a_connection_cut_mid_upload_resumes_over_real_http(tmp_path, content_dir, blobs_where):
     """A real server, a real socket closed half-way through a PUT, then the upload resumed."""
+    live_server = LiveServer(tmp_path / "data", content_dir, free_port(), **blobs_where).start()
+    try:
+        _cut_and_resume(live_server, blobs_where)
+    finally:
+        live_server.stop()
+
+
+def _cut_and_resume(live_server, blobs_where):
     subprocess.run([sys.executable, "-m", "server", "shops", "add", "Shop", "--data", str(live_server.data)],
                    cwd=ROOT, check=True, capture_output=True)
     body = (b'{"code": "%s", "device": "0b7c5a52-8d3e-4d2a-9f1e-3c1a2b4d5e6f", "name": "p"}'
@@ -216,7 +238,7 @@ def test_a_connection_cut_mid_upload_resumes_over_real_http(live_server):
         time.sleep(0.1)
     assert status == 404 and 0 < offset <= half, (offset, half)
     assert resumed[0] == 201, resumed
-    assert (live_server.data / "blobs" / sha(data)[:2] / sha(data)[2:]).read_bytes() == data
+    assert stored(live_server.data, blobs_where, sha(data)) == data
     status, headers, _ = _request(live_server, "HEAD", path, headers=auth)
     assert (status, headers["Upload-Offset"], headers["Upload-Complete"]) == (200, str(len(data)), "?1")
 

@@ -1,16 +1,30 @@
-"""The blob store: streamed to disk, verified against its name and type, resumable, capped."""
+"""The blob store: streamed to disk, verified against its name and type, resumable, capped; each
+test on a folder and on a real S3 server's bucket."""
 
 import pytest
 
-from sync.blobs import BlobStore, identify, webp_size
-from sync.errors import BadRequest, Conflict, TooLarge, Unprocessable, UnsupportedMedia
+from sync.blobs import BlobStore, blob_key, identify, webp_size
+from sync.errors import (
+    BadRequest,
+    Conflict,
+    TooLarge,
+    Unavailable,
+    Unprocessable,
+    UnsupportedMedia,
+)
+from sync.shelf import open_shelf
 from tests import images
 from tests.images import sha
 
 
 @pytest.fixture
-def store(tmp_path) -> BlobStore:
-    return BlobStore(tmp_path / "blobs", max_bytes=2_000_000)
+def store(tmp_path, blobs_where) -> BlobStore:
+    shelf = None
+    if blobs_where:
+        shelf = open_shelf(blobs_where["blobs"], endpoint=blobs_where["s3_endpoint"], region=blobs_where["s3_region"],
+                           access_key_id=blobs_where["s3_access_key_id"],
+                           secret_access_key=blobs_where["s3_secret_access_key"])
+    return BlobStore(tmp_path / "blobs", max_bytes=2_000_000, shelf=shelf)
 
 
 def upload(store: BlobStore, data: bytes, shop: int = 1, offset: int = 0, length: int | None = None, chunk: int = 4096):
@@ -28,7 +42,7 @@ def test_an_image_is_kept_byte_for_byte(store, make, media_type):
     data = make()
     info = upload(store, data)
     assert (info.sha256, info.size, info.media_type) == (sha(data), len(data), media_type)
-    assert store.path(sha(data)).read_bytes() == data  # never re-encoded: what was checked is what is kept
+    assert store.read(sha(data)) == data  # never re-encoded: what was checked is what is kept
     assert list(store.partials.iterdir()) == []
 
 
@@ -44,7 +58,7 @@ def test_a_photo_carrying_text_metadata_is_refused(store, data, what):
     with pytest.raises(Unprocessable) as refused:
         upload(store, data)
     assert refused.value.message.startswith(f"photo: it carries text metadata ({what})")
-    assert not store.path(sha(data)).exists() and list(store.partials.iterdir()) == []
+    assert store.read(sha(data)) is None and list(store.partials.iterdir()) == []
 
 
 def test_a_broken_upload_resumes_from_the_offset_held(store):
@@ -59,7 +73,8 @@ def test_a_broken_upload_resumes_from_the_offset_held(store):
         store.begin(1, sha(data), 0, len(data), None)
     assert error.value.headers == {"Upload-Offset": str(half), "Upload-Complete": "?0"}
     info = upload(store, data, offset=half, length=len(data))
-    assert store.path(info.sha256).read_bytes() == data
+    assert store.read(info.sha256) == data
+    assert store.held() == [sha(data)]
 
 
 @pytest.mark.parametrize(("data", "name", "refusal", "message"), [
@@ -76,7 +91,7 @@ def test_a_bad_blob_is_refused_and_nothing_kept(store, data, name, refusal, mess
     with pytest.raises(refusal) as error:
         up.finish()
     assert error.value.message.startswith(message)
-    assert not store.path(name).exists()
+    assert store.read(name) is None and store.held() == []
     assert list(store.partials.iterdir()) == []
 
 
@@ -105,3 +120,18 @@ def test_over_the_cap_while_streaming_deletes_the_partial(store):
 def test_sizes_are_checked_before_reading(store, offset, length, announced, refusal):
     with pytest.raises(refusal):
         store.begin(1, "a" * 64, offset, length, announced)
+
+
+def test_a_shelf_that_fails_keeps_the_checked_bytes_for_a_resume(tmp_path):
+    store = BlobStore(tmp_path / "blobs", max_bytes=2_000_000)
+    data = images.jpeg()
+    blocker = store.shelf.path(blob_key(sha(data))).parent
+    blocker.write_bytes(b"")  # a file where the blob's folder must go: the shelf cannot take it
+    with pytest.raises(Unavailable) as error:
+        upload(store, data)
+    assert error.value.headers["Upload-Offset"] == str(len(data))
+    assert store.offset(1, sha(data)) == len(data)  # verified, and kept
+    blocker.unlink()  # the shelf is back
+    info = store.begin(1, sha(data), len(data), None, None).finish()  # the resume: an empty body
+    assert (info.size, store.read(sha(data))) == (len(data), data)
+    assert list(store.partials.iterdir()) == []

@@ -9,6 +9,7 @@ import openpyxl
 
 from server import queries
 from server.office.exports import csv_stream, neutralised
+from sync.blobs import blob_key
 from tests.images import sha
 
 
@@ -110,6 +111,6 @@ def test_the_csv_is_written_a_page_at_a_time():
 
 
 def test_a_photo_missing_from_disk_is_left_out_of_the_zip(client, admin, chain):
-    (client.app.state.blob_store.path(chain.east_photo)).unlink()
+    client.app.state.blob_store.shelf.path(blob_key(chain.east_photo)).unlink()
     with zipfile.ZipFile(io.BytesIO(admin.get("/office/incidents.zip").content)) as archive:
         assert [sha(archive.read(n)) for n in archive.namelist()] == [chain.west_photo]

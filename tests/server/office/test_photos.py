@@ -1,13 +1,22 @@
-"""Photos: re-encoded by the server without metadata, cached, typed from their bytes."""
+"""Photos: re-encoded by the server without metadata, cached, typed from their bytes; with the
+photos and the cache in the data folder and in a bucket of a real S3 server."""
 
 import io
 
+import pytest
 from PIL import Image
 
-from server.office.photos import PhotoCache, reencode
+from server.office.photos import reencode
+from server.settings import Settings
 from tests.factories import opened
 from tests.fixtures import enroll, push, put_photo
 from tests.images import jpeg, png_with_exif
+from tests.server.office.conftest import office_of
+
+
+@pytest.fixture
+def settings(tmp_path, content_dir, blobs_where) -> Settings:
+    return Settings(data=str(tmp_path / "data"), content=str(content_dir), **blobs_where)
 
 
 def test_a_photo_is_served_reencoded_at_two_sizes(client, admin, chain):
@@ -36,11 +45,12 @@ def test_reencoding_drops_every_piece_of_metadata(tmp_path):
     assert b"Phone Camera" not in data
 
 
-def test_photos_are_cached_on_disk_once_made(client, admin, chain, tmp_path):
+def test_photos_are_cached_once_made(client, admin, chain):
     admin.get(f"/office/photos/{chain.east_photo}/thumb")
-    cached = PhotoCache(tmp_path / "data" / "cache" / "photos").path(chain.east_photo, "thumb")
-    assert cached.is_file()
-    cached.write_bytes(jpeg(10, 10, (0, 0, 0)))  # served from the cache from now on
+    cache = office_of(client).photos.shelf
+    key = f"thumb/{chain.east_photo[:2]}/{chain.east_photo[2:]}.jpg"
+    assert key in list(cache.keys())
+    cache.put(key, jpeg(10, 10, (0, 0, 0)))  # served from the cache from now on
     assert Image.open(io.BytesIO(admin.get(f"/office/photos/{chain.east_photo}/thumb").content)).size == (10, 10)
 
 
