@@ -43,7 +43,7 @@ from email.message import EmailMessage
 import msgspec
 
 from content.load import Library
-from server import periods, queries, writes
+from server import dialect, periods, queries, writes
 from server.queries import AlertRow, AlertRule, NewIncident
 from server.settings import Settings
 from server.store import Store, now
@@ -190,6 +190,7 @@ def evaluate(db, at: str | None = None, limit: int = BATCH) -> tuple[list[int], 
     """Judge the events received since the cursor (inside the caller's write transaction): the ids
     of the alerts raised, and whether more events wait."""
     at = at or now()
+    dialect.serialise(db, dialect.ALERTS)  # another app server judging the same records: after it
     cursor = queries.alert_cursor(db)
     upto = min(cursor.newest, cursor.seq + limit)
     judge = Judge(db, at)
@@ -205,6 +206,7 @@ def evaluate_periodic(db, library: Library, clock, today: date, at: str | None =
     """The checklist rule: each shop that missed the last `count` ended periods of a checklist in a
     row (inside the caller's write transaction); the ids of the alerts raised."""
     at = at or now()
+    dialect.serialise(db, dialect.ALERTS)
     judge = Judge(db, at)
     for rule in queries.alert_rules(db, enabled_only=True):
         if rule.kind != "checklist_missed":

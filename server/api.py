@@ -16,7 +16,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.params import JSONBody, Parameter, RawBody
 
 from content.load import Library
-from server import auth, blobs_api, queries
+from server import auth, blobs_api, dialect, queries
 from server.hub import Forwarder
 from server.learned import Learned
 from server.limits import Limits
@@ -92,6 +92,7 @@ def push(
     device: auth.Device = request.user
     raws = decode_push(body)
     with store.write() as db:
+        dialect.serialise(db, dialect.SHOP, device.shop_id)  # another app server's push of this shop first
         results = ingest(db, device.shop_id, device.id, raws, now(), hub=device.hub, newest=settings.max_format)
     if forwarder is not None and any(r.status == "stored" for r in results):
         forwarder.wake()  # a hub sends its phones' records on at once

@@ -30,7 +30,7 @@ from server.office.plugin import Office
 from server.openapi import COMPONENTS, ClosedStructs
 from server.settings import Settings
 from server.site import STATIC, Site, build_site, environment, public_origin
-from server.store import Store
+from server.store import open_store, side_tables
 from server.timeouts import BodyTimeout
 from sync.blobs import BlobStore
 from sync.shelf import Bucket, Folder, Shelf, open_shelf
@@ -97,9 +97,9 @@ def create_app(settings: Settings, library: Library | None = None, restart: Call
         library = load(root)
     data = Path(settings.data)
     data.mkdir(mode=0o700, parents=True, exist_ok=True)
-    store = Store(data / "posaid.db", settings.busy_timeout_ms)
+    store = open_store(data, settings.database, settings.busy_timeout_ms)
     blob_store, photo_shelf = shelves(settings)
-    limits = Limits(data / "limits.db")
+    limits = Limits(side_tables(data, "limits", store))
     env = environment({pages.OFFICE: OFFICE_TEMPLATES})
     site = build_site(library, env, public_origin(settings))
     head_office = Office(settings, store, library, env, data, photo_shelf)

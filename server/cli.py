@@ -84,6 +84,7 @@ def _bind(host: str, port: int) -> socket.socket:
 @click.option("--keyfile", help="TLS private key, PEM [POSAID_KEYFILE].")
 @click.option("--content", help="Content folder [POSAID_CONTENT; the bundled content].")
 @click.option("--demo/--no-demo", default=None, help="Create a demo shop to try everything [POSAID_DEMO].")
+@click.option("--database", help="postgresql://user@host/db for head office [POSAID_DATABASE; the SQLite file in DATA].")
 @click.option("--blobs", help="Where photos are kept: a folder, or s3://bucket/prefix [POSAID_BLOBS; DATA/blobs].")
 @click.option("--s3-endpoint", help="An S3-compatible server's URL [POSAID_S3_ENDPOINT; AWS]; keys from "
               "POSAID_S3_ACCESS_KEY_ID and POSAID_S3_SECRET_ACCESS_KEY or the usual AWS variables.")
@@ -170,12 +171,13 @@ DATA_OPTION = click.option("--data", help="Folder for the database and blobs [PO
 
 
 def _store(data: str | None):
-    """The database of the data folder `serve` would use (safe beside a running server: WAL)."""
-    from server.store import Store
+    """The database `serve` would use: the data folder's (safe beside a running server: WAL), or
+    PostgreSQL when POSAID_DATABASE names it."""
+    from server.store import open_store
 
     settings = Settings.load(data=data)
     _check_data_dir(Path(settings.data))
-    return Store(Path(settings.data) / "posaid.db", settings.busy_timeout_ms)
+    return open_store(settings.data, settings.database, settings.busy_timeout_ms)
 
 
 @main.group()

@@ -1,16 +1,13 @@
 """Limits on attempts (enrollment codes tried, sign-ins): counters by key in fixed windows.
 
-Kept in their own SQLite file beside the database, not in a process's memory, so that every app
-server on the data folder counts the same attempts; and not in the main database, because a
-flood of guesses must not queue for the write lock that pushes need (nor pay for their fsync: a
-count lost in a crash only forgives a few attempts, so this file is written without syncing).
+Kept in side tables (server.store.side_tables), not in a process's memory, so that every app
+server counts the same attempts; and apart from the main write path, because a flood of guesses
+must not queue for the write lock that pushes need (nor pay for their fsync: a count lost in a
+crash only forgives a few attempts). ("window" is quoted: PostgreSQL reserves the word.)
 """
 
 import math
-import sqlite3
-import threading
 import time
-from pathlib import Path
 
 from sync.errors import TooManyRequests
 
@@ -18,31 +15,19 @@ from sync.errors import TooManyRequests
 class Limits:
     """Counters of recent attempts by key, in windows of a fixed length."""
 
-    def __init__(self, path: Path | str):
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        for pragma in ("journal_mode = WAL", "synchronous = OFF", "busy_timeout = 5000"):
-            self._conn.execute(f"PRAGMA {pragma}")
-        self._conn.execute(
-            "CREATE TABLE IF NOT EXISTS hits (key TEXT NOT NULL, window INTEGER NOT NULL, count INTEGER NOT NULL, "
-            "PRIMARY KEY (key, window))"
-        )
-        self._lock = threading.Lock()
+    def __init__(self, side):
+        self.side = side
+        side.run('CREATE TABLE IF NOT EXISTS hits (key TEXT NOT NULL, "window" INTEGER NOT NULL, '
+                 'count INTEGER NOT NULL, PRIMARY KEY (key, "window"))')
 
     def hit(self, key: str, limit: int, seconds: int, what: str, now: float | None = None) -> None:
         """Count one attempt; TooManyRequests (naming `what` and when to retry) past `limit` in `seconds`."""
         now = time.time() if now is None else now
         window = int(now // seconds)
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                count = self._conn.execute(
-                    "INSERT INTO hits (key, window, count) VALUES (?, ?, 1) ON CONFLICT (key, window) "
-                    "DO UPDATE SET count = count + 1 RETURNING count",
-                    [key, window],
-                ).fetchone()[0]
-                self._conn.execute("DELETE FROM hits WHERE key = ? AND window < ?", [key, window])
-            finally:
-                self._conn.execute("COMMIT")
+        # One statement counts and answers (atomic on both engines); older windows go after.
+        count = self.side.run('INSERT INTO hits (key, "window", count) VALUES (?, ?, 1) ON CONFLICT (key, "window") '
+                              "DO UPDATE SET count = hits.count + 1 RETURNING count", [key, window])[0][0]
+        self.side.run('DELETE FROM hits WHERE key = ? AND "window" < ?', [key, window])
         if count > limit:
             raise _too_many(what, window, seconds, now)
 
@@ -51,13 +36,12 @@ class Limits:
         (for limits on failures: check first, `hit` only when the attempt failed)."""
         now = time.time() if now is None else now
         window = int(now // seconds)
-        with self._lock:
-            row = self._conn.execute("SELECT count FROM hits WHERE key = ? AND window = ?", [key, window]).fetchone()
-        if row and row[0] >= limit:
+        rows = self.side.run('SELECT count FROM hits WHERE key = ? AND "window" = ?', [key, window])
+        if rows and rows[0][0] >= limit:
             raise _too_many(what, window, seconds, now)
 
     def close(self) -> None:
-        self._conn.close()
+        self.side.close()
 
     def __deepcopy__(self, memo) -> "Limits":
         return self  # a resource, shared rather than copied (see Store.__deepcopy__)

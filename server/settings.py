@@ -32,6 +32,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     keyfile: str | None = None
     content: str | None = None
     demo: bool = False
+    database: str | None = None  # the SQLite file <data>/posaid.db, or postgresql://user@host/db (head office)
     blobs: str | None = None  # where photos are kept: a folder (default <data>/blobs) or s3://bucket/prefix
     s3_endpoint: str | None = None  # an S3-compatible server's URL (MinIO, SeaweedFS, Ceph); else AWS's
     s3_region: str | None = None  # else AWS_REGION / AWS_DEFAULT_REGION
@@ -75,6 +76,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             raise SettingsError(_name_the_setting(str(exc))) from None
         if (settings.certfile is None) != (settings.keyfile is None):
             raise SettingsError("certfile and keyfile go together: give both or neither")
+        if settings.database and not settings.database.startswith(("postgresql://", "postgres://")):
+            raise SettingsError("--database / POSAID_DATABASE: give a postgresql://… URL, or leave it out for the "
+                                "SQLite file in --data")
+        if settings.role == "hub" and settings.database:
+            raise SettingsError("--database / POSAID_DATABASE: a hub keeps its records in SQLite in its data folder; "
+                                "PostgreSQL is for head office")
         if settings.role == "hub" and (settings.blobs or "").startswith("s3://"):
             raise SettingsError("--blobs / POSAID_BLOBS: a hub keeps its photos on its own disk, where its forwarder "
                                 "reads them; s3:// is for head office")

@@ -50,7 +50,9 @@ def connect(path: Path | str, busy_timeout_ms: int = BUSY_TIMEOUT_MS, readonly: 
         # One reader per worker thread (up to 40): a small cache each, or idle memory grows with
         # the threads; the operating system's page cache serves them all.
         conn.execute(f"PRAGMA cache_size = -{READER_CACHE_KB}")
-    return Database(conn)
+    db = Database(conn)
+    db.engine = "sqlite"  # server/dialect.py asks
+    return db
 
 
 def _owner_only(path: Path) -> None:
@@ -139,6 +141,8 @@ class Store:
         finally:
             reader.conn.rollback()
 
+    engine = "sqlite"
+
     def __deepcopy__(self, memo) -> "Store":
         # A resource, shared rather than copied: Litestar deep-copies the routers it registers,
         # and with them the auth middleware's reference to the store.
@@ -151,3 +155,48 @@ class Store:
                 reader.close()
             self._readers.clear()
         self.db.close()
+
+
+class SideFile:
+    """A few small tables kept apart from the main write path (sessions, attempt counters): a SQLite
+    file of their own beside the database, written without syncing (a crash may lose a sign-in or
+    forgive a few attempts, nothing more), so they never queue for the write lock pushes need."""
+
+    engine = "sqlite"
+
+    def __init__(self, path: Path | str):
+        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        for pragma in ("journal_mode = WAL", "synchronous = OFF", "busy_timeout = 5000"):
+            self._conn.execute(f"PRAGMA {pragma}")
+        self._lock = threading.Lock()
+
+    def run(self, sql: str, params=()) -> list[tuple]:
+        """One statement on its own (autocommit); its rows."""
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def side_tables(data: Path | str, name: str, store) -> "SideFile":
+    """Where small tables go: data/<name>.db with SQLite; the main database with PostgreSQL, so that
+    every app server shares them."""
+    if store.engine == "postgresql":
+        from server.postgres import Side
+
+        return Side(store)
+    return SideFile(Path(data) / f"{name}.db")
+
+
+def open_store(data: Path | str, database: str | None = None, busy_timeout_ms: int = BUSY_TIMEOUT_MS):
+    """The database the settings name: the SQLite file in the data folder, or PostgreSQL (a URL)."""
+    if database:
+        try:
+            from server.postgres import Store as PostgresStore
+        except ImportError:
+            from sync.errors import BadRequest
+
+            raise BadRequest("--database: PostgreSQL needs psycopg: pip install 'posaid[postgres]'") from None
+        return PostgresStore(database, busy_timeout_ms)
+    return Store(Path(data) / "posaid.db", busy_timeout_ms)

@@ -12,9 +12,14 @@ from sync.blobs import BlobInfo
 # ---- the shop register --------------------------------------------------------------------------
 
 
+def _insert(db: Database, sql: str, params: list) -> int:
+    """An INSERT's new id (RETURNING: SQLite and PostgreSQL alike, where lastrowid is SQLite's)."""
+    return db.execute(f"{sql} RETURNING id", params).fetchone()[0]
+
+
 def add_shop(db: Database, name: str, created_at: str, terminals=(), staff=()) -> int:
     """A new shop, with its terminals ((name, model, serial) each) and staff names; its id."""
-    shop_id = db.execute("INSERT INTO shops (name, created_at) VALUES (?, ?)", [name, created_at]).lastrowid
+    shop_id = _insert(db, "INSERT INTO shops (name, created_at) VALUES (?, ?)", [name, created_at])
     db.conn.executemany(
         "INSERT INTO terminals (shop_id, name, model, serial) VALUES (?, ?, ?, ?)",
         [(shop_id, *terminal) for terminal in terminals],
@@ -213,10 +218,8 @@ def replace_register(db: Database, shop_id: int, shop, terminals, staff: list[st
 def add_user(db: Database, name: str, role: str, password_hash: str, regions: tuple[str, ...], created_at: str
              ) -> int:
     """A new head-office user with their regions (a regional user's); their id."""
-    user_id = db.execute(
-        "INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
-        [name, role, password_hash, created_at],
-    ).lastrowid
+    user_id = _insert(db, "INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
+                      [name, role, password_hash, created_at])
     db.conn.executemany("INSERT INTO user_regions (user_id, region) VALUES (?, ?) ON CONFLICT DO NOTHING",
                         [(user_id, region) for region in regions])
     return user_id
@@ -262,10 +265,8 @@ TERMINAL_FIELDS = ("name", "model", "serial", "tid", "mid", "acquirer", "softwar
 
 def add_terminal(db: Database, shop_id: int, fields: dict[str, str | None]) -> int:
     """A terminal of a shop (its TERMINAL_FIELDS); its id."""
-    return db.execute(
-        f"INSERT INTO terminals (shop_id, {', '.join(TERMINAL_FIELDS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [shop_id, *(fields.get(name) for name in TERMINAL_FIELDS)],
-    ).lastrowid
+    return _insert(db, f"INSERT INTO terminals (shop_id, {', '.join(TERMINAL_FIELDS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   [shop_id, *(fields.get(name) for name in TERMINAL_FIELDS)])
 
 
 def update_terminal(db: Database, shop_id: int, terminal_id: int, fields: dict[str, str | None]) -> bool:
@@ -280,7 +281,7 @@ def remove_terminal(db: Database, shop_id: int, terminal_id: int) -> bool:
 
 
 def add_staff(db: Database, shop_id: int, name: str) -> int:
-    return db.execute("INSERT INTO staff (shop_id, name) VALUES (?, ?)", [shop_id, name]).lastrowid
+    return _insert(db, "INSERT INTO staff (shop_id, name) VALUES (?, ?)", [shop_id, name])
 
 
 def remove_staff(db: Database, shop_id: int, staff_id: int) -> bool:
@@ -332,9 +333,9 @@ def set_alert_rule(db: Database, rule_id: int | None, kind: str, code: str | Non
                    grouping: str | None, enabled: bool, at: str) -> int:
     """Add a rule (rule_id None) or change one; its id."""
     if rule_id is None:
-        return db.execute(
-            "INSERT INTO alert_rules (kind, code, count, minutes, grouping, enabled, created_at, changed_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [kind, code, count, minutes, grouping, int(enabled), at, at]).lastrowid
+        return _insert(db, "INSERT INTO alert_rules (kind, code, count, minutes, grouping, enabled, created_at, "
+                       "changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       [kind, code, count, minutes, grouping, int(enabled), at, at])
     db.execute("UPDATE alert_rules SET kind = ?, code = ?, count = ?, minutes = ?, grouping = ?, enabled = ?, "
                "changed_at = ? WHERE id = ?", [kind, code, count, minutes, grouping, int(enabled), at, rule_id])
     return rule_id
@@ -357,12 +358,14 @@ def raise_alert(db: Database, rule_id: int, kind: str, key: str, subject: str, s
 
 def widen_alert(db: Database, alert_id: int, count: int, first_at: str, last_at: str, detail: str | None) -> None:
     """More records of an episode already alerted: the alert counts them (it is not raised again)."""
-    db.execute("UPDATE alerts SET count = max(count, ?), first_at = min(first_at, ?), last_at = max(last_at, ?), "
-               "detail = coalesce(?, detail) WHERE id = ?", [count, first_at, last_at, detail, alert_id])
+    db.execute("UPDATE alerts SET count = CASE WHEN count < ? THEN ? ELSE count END, "
+               "first_at = CASE WHEN first_at > ? THEN ? ELSE first_at END, "
+               "last_at = CASE WHEN last_at < ? THEN ? ELSE last_at END, detail = coalesce(?, detail) WHERE id = ?",
+               [count, count, first_at, first_at, last_at, last_at, detail, alert_id])
 
 
 def advance_alert_cursor(db: Database, seq: int) -> None:
-    db.execute("UPDATE alert_cursor SET seq = max(seq, ?) WHERE id = 1", [seq])
+    db.execute("UPDATE alert_cursor SET seq = CASE WHEN seq < ? THEN ? ELSE seq END WHERE id = 1", [seq, seq])
 
 
 def periodic_rules_ran(db: Database, at: str) -> None:
@@ -375,8 +378,8 @@ def mark_alerts_seen(db: Database, ids: list[int], by: str, at: str) -> int:
 
 
 def add_alert_target(db: Database, kind: str, address: str, secret: str | None, at: str) -> int:
-    return db.execute("INSERT INTO alert_targets (kind, address, secret, created_at) VALUES (?, ?, ?, ?)",
-                      [kind, address, secret, at]).lastrowid
+    return _insert(db, "INSERT INTO alert_targets (kind, address, secret, created_at) VALUES (?, ?, ?, ?)",
+                   [kind, address, secret, at])
 
 
 def set_alert_target_enabled(db: Database, target_id: int, enabled: bool) -> bool:
@@ -407,8 +410,8 @@ def delivery_tried(db: Database, delivery_id: int, worker: str, ok: bool, status
 
 
 def add_feed_token(db: Database, user_id: int, token_hash: str, name: str, at: str) -> int:
-    return db.execute("INSERT INTO feed_tokens (user_id, token_hash, name, created_at) VALUES (?, ?, ?, ?)",
-                      [user_id, token_hash, name, at]).lastrowid
+    return _insert(db, "INSERT INTO feed_tokens (user_id, token_hash, name, created_at) VALUES (?, ?, ?, ?)",
+                   [user_id, token_hash, name, at])
 
 
 def revoke_feed_token(db: Database, user_id: int, token_id: int, at: str) -> bool:

@@ -2,6 +2,7 @@
 
 import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from litestar.testing import TestClient
@@ -9,7 +10,13 @@ from litestar.testing import TestClient
 from content.load import DEFAULT_ROOT
 from server.app import create_app
 from server.settings import Settings
-from tests.fixtures import LiveServer, SeaweedFS, chromium_path, free_port
+from tests.fixtures import (
+    LiveServer,
+    SeaweedFS,
+    ThrowawayPostgres,
+    chromium_path,
+    free_port,
+)
 
 
 @pytest.fixture
@@ -78,3 +85,26 @@ def blobs_where(request) -> dict:
         return {}
     seaweed = request.getfixturevalue("seaweed")
     return {"blobs": seaweed.prefix(), **seaweed.settings()}
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server, started once per test process, with a template database that has
+    every migration applied (each test copies it: a fresh database in some 50 ms)."""
+    from server.postgres import Store as PostgresStore
+
+    server = ThrowawayPostgres()
+    template = server.database()
+    PostgresStore(template).close()
+    server.template = urlsplit(template).path.lstrip("/")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_where(request) -> dict:
+    """Where a server keeps its records, each way: SQLite in its data folder, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return {}
+    postgres = request.getfixturevalue("postgres")
+    return {"database": postgres.database(template=postgres.template)}

@@ -39,6 +39,7 @@ def _from_benchmarks(name: str):
 
 Proxy = _from_benchmarks("_proxy").Proxy  # a TCP proxy that cuts, silences and fails links
 SeaweedFS = _from_benchmarks("_seaweed").SeaweedFS  # a real S3-compatible server
+ThrowawayPostgres = _from_benchmarks("_postgres").ThrowawayPostgres  # a real PostgreSQL server
 
 DEVICE = "0b7c5a52-8d3e-4d2a-9f1e-3c1a2b4d5e6f"
 OTHER_DEVICE = "5d1f0c3e-2b4a-4c6d-8e9f-0a1b2c3d4e5f"
@@ -80,6 +81,26 @@ def enroll(client: TestClient, shop_id: int, device: str = DEVICE, name: str = "
 
 def count(client: TestClient, table: str) -> int:
     return client.app.state.store.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def table_rows(db, table: str, where: str = "") -> list[dict]:
+    """A table's rows as dicts, on either engine (sqlite_utils' `.rows` is SQLite's alone)."""
+    cursor = db.execute(f"SELECT * FROM {table} {where}")
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def stored_bytes(client: TestClient) -> bytes:
+    """Everything the server's database holds, as bytes to search: with SQLite the files themselves
+    (the database, its WAL and shared memory: every copy SQLite keeps); with PostgreSQL every row
+    of every table, as text."""
+    store = client.app.state.store
+    if store.engine == "sqlite":
+        return b"".join(p.read_bytes() for p in store.path.parent.glob(f"{store.path.name}*"))
+    db = store.db
+    tables = [name for (name,) in db.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+    return " ".join(str(db.execute(f"SELECT string_agg(t::text, ' ') FROM {name} t").fetchone()[0] or "")
+                    for name in tables).encode()
 
 
 def uuid7(ms: int | None = None) -> str:

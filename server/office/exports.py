@@ -46,11 +46,16 @@ class PageReader:
 
     CACHE_KB = 2048
 
-    def __init__(self, path: Path, busy_timeout_ms: int):
-        self.path, self.busy_timeout_ms, self.db = path, busy_timeout_ms, None
+    def __init__(self, store):
+        self.store, self.db = store, None
+        self.path, self.busy_timeout_ms = store.path, store.busy_timeout_ms
 
     @contextmanager
     def __call__(self):
+        if self.store.engine != "sqlite":  # PostgreSQL: a pooled connection a page (no cache to grow)
+            with self.store.read() as db:
+                yield db
+            return
         if self.db is None:
             self.db = connect(self.path, self.busy_timeout_ms, readonly=True)
             self.db.execute(f"PRAGMA cache_size = -{self.CACHE_KB}")

@@ -129,7 +129,7 @@ def _pages(reader: PageReader, scope: Scope, f: IncidentFilter) -> Iterator[list
 
 
 def _reader(store: Store) -> PageReader:
-    return PageReader(store.path, store.busy_timeout_ms)
+    return PageReader(store)
 
 
 def audit_export(request: Request, store: Store, what: str, query) -> None:

@@ -40,7 +40,7 @@ from server.office.access import OfficeAuth, SignInRequired, to_sign_in
 from server.office.render import STATIC, Clock, Renderer, load_strings
 from server.office.sessions import STORE_NAME, SessionStore, session_config
 from server.settings import Settings
-from server.store import Store
+from server.store import Store, side_tables
 from sync.shelf import Shelf
 
 ROUTES = [
@@ -60,8 +60,14 @@ ROUTES = [
 ]
 
 
-def _secret(path: Path) -> str:
-    """The CSRF signing secret, made once per data folder and shared by every app server on it."""
+def _secret(path: Path, side) -> str:
+    """The CSRF signing secret, made once and shared by every app server: in the data folder they
+    share with SQLite, in the database with PostgreSQL (where they may share no folder)."""
+    if side.engine == "postgresql":
+        side.run("CREATE TABLE IF NOT EXISTS office_secret (id INTEGER PRIMARY KEY CHECK (id = 1), secret TEXT NOT NULL)")
+        side.run("INSERT INTO office_secret (id, secret) VALUES (1, ?) ON CONFLICT (id) DO NOTHING",
+                 [secrets.token_hex(32)])
+        return side.run("SELECT secret FROM office_secret WHERE id = 1")[0][0]
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -85,13 +91,13 @@ class Office(InitPlugin):
         self.changes = Changes()
         self.worker = AlertWorker(store, library, self.render.clock, settings, alerts.email_text(self.render),
                                   self.changes) if settings.role == "hq" else None
-        self.sessions = SessionStore(data / "sessions.db")
+        self.sessions = SessionStore(side_tables(data, "sessions", store))
         self.photos = photos.PhotoCache(photo_shelf)
         # Secure cookies whenever browsers reach the office over HTTPS: served with TLS here, or
         # behind a proxy that terminates it (the public URL says so).
         secure = settings.certfile is not None or (settings.public_url or "").startswith("https://")
         self.session = session_config(secure)
-        self.csrf = CSRFConfig(secret=_secret(data / "office.secret"), cookie_name="posaid_csrf",
+        self.csrf = CSRFConfig(secret=_secret(data / "office.secret", self.sessions.side), cookie_name="posaid_csrf",
                                cookie_path="/office", cookie_httponly=True, cookie_secure=secure,
                                cookie_samesite="lax")
 

@@ -137,7 +137,7 @@ def export_list(request: Request, store: Store, render: Renderer, settings: Sett
     with store.read() as db:
         f = make_filter(db, user, query, render)
     audit_export(request, store, name, query)
-    pages = keyset_pages(PageReader(store.path, store.busy_timeout_ms),
+    pages = keyset_pages(PageReader(store),
                          lambda db, after, limit: fetch(db, user.scope, f, after, limit), at)
     return respond(request, render, settings, name, kind, pages, columns)
 

@@ -1,22 +1,19 @@
-"""Head office's sessions: Litestar's server-side sessions, kept in a small SQLite file.
+"""Head office's sessions: Litestar's server-side sessions, kept in a side table.
 
-The file sits beside the database (data/sessions.db), for the reasons server/limits.py gives for
-its counters: every app server on the data folder sees the same sessions (no process-local
-state), and signing in or out never queues for the main database's write lock. A lost write
-only signs someone out, so the file is written without syncing.
+The table (server.store.side_tables: data/sessions.db with SQLite, the main database with
+PostgreSQL) is shared for the reasons server/limits.py gives for its counters: every app server
+sees the same sessions (no process-local state), and signing in or out never queues for the
+main database's write lock. A lost write only signs someone out, so it is written without syncing.
 
 Litestar's backend keeps whatever session id the browser sends. Ours does not: an id the store
 does not hold is replaced by a fresh one (so nobody can plant an id and wait for its owner to sign
 in), and a session cleared by the handler (sign-in, sign-out) is deleted and the next one gets a
-new id. The store is asynchronous to Litestar and runs its SQLite work in worker threads: nothing
-touches SQLite on the event loop.
+new id. The store is asynchronous to Litestar and runs its database work in worker threads: nothing
+touches the database on the event loop.
 """
 
-import sqlite3
-import threading
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import anyio
 from litestar.connection import ASGIConnection
@@ -41,56 +38,52 @@ def _seconds(value: int | timedelta | None) -> float | None:
 
 
 class SessionStore(Store):
-    """A Litestar `Store` over one SQLite table: key, value, and when it expires (epoch seconds)."""
+    """A Litestar `Store` over one side table: key, value, and when it expires (epoch seconds)."""
 
-    def __init__(self, path: Path | str):
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        for pragma in ("journal_mode = WAL", "synchronous = OFF", "busy_timeout = 5000"):
-            self._conn.execute(f"PRAGMA {pragma}")
-        self._conn.execute("CREATE TABLE IF NOT EXISTS store (key TEXT PRIMARY KEY, value BLOB NOT NULL, expires REAL)")
-        self._conn.execute("CREATE INDEX IF NOT EXISTS store_expires ON store(expires)")
-        self._lock = threading.Lock()
+    def __init__(self, side):
+        self.side = side
+        side.run("CREATE TABLE IF NOT EXISTS sessions (key TEXT PRIMARY KEY, value BLOB NOT NULL, expires REAL)")
+        side.run("CREATE INDEX IF NOT EXISTS sessions_expires ON sessions(expires)")
 
     def _run(self, sql: str, params=()) -> list:
-        with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+        return self.side.run(sql, params)
 
     async def _call(self, fn, *args):
         return await anyio.to_thread.run_sync(fn, *args)
 
     def _set(self, key: str, value: bytes, expires_in: float | None) -> None:
         now = time.time()
-        self._run("INSERT INTO store (key, value, expires) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE "
+        self._run("INSERT INTO sessions (key, value, expires) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE "
                   "SET value = excluded.value, expires = excluded.expires",
                   [key, value, now + expires_in if expires_in is not None else None])
-        self._run("DELETE FROM store WHERE expires <= ?", [now])  # sweep: the index finds them
+        self._run("DELETE FROM sessions WHERE expires <= ?", [now])  # sweep: the index finds them
 
     async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
         await self._call(self._set, key, value.encode() if isinstance(value, str) else value, _seconds(expires_in))
 
     def _get(self, key: str, renew_for: float | None) -> bytes | None:
         now = time.time()
-        rows = self._run("SELECT value, expires FROM store WHERE key = ?", [key])
+        rows = self._run("SELECT value, expires FROM sessions WHERE key = ?", [key])
         if not rows or (rows[0][1] is not None and rows[0][1] <= now):
             return None
         if renew_for is not None and rows[0][1] is not None:
-            self._run("UPDATE store SET expires = ? WHERE key = ?", [now + renew_for, key])
+            self._run("UPDATE sessions SET expires = ? WHERE key = ?", [now + renew_for, key])
         return rows[0][0]
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
         return await self._call(self._get, key, _seconds(renew_for))
 
     async def delete(self, key: str) -> None:
-        await self._call(self._run, "DELETE FROM store WHERE key = ?", [key])
+        await self._call(self._run, "DELETE FROM sessions WHERE key = ?", [key])
 
     async def delete_all(self) -> None:
-        await self._call(self._run, "DELETE FROM store")
+        await self._call(self._run, "DELETE FROM sessions")
 
     async def exists(self, key: str) -> bool:
         return await self.get(key) is not None
 
     def _expires_in(self, key: str) -> int | None:
-        rows = self._run("SELECT expires FROM store WHERE key = ? AND (expires IS NULL OR expires > ?)",
+        rows = self._run("SELECT expires FROM sessions WHERE key = ? AND (expires IS NULL OR expires > ?)",
                          [key, time.time()])
         return int(rows[0][0] - time.time()) if rows and rows[0][0] is not None else None
 
@@ -98,7 +91,7 @@ class SessionStore(Store):
         return await self._call(self._expires_in, key)
 
     def close(self) -> None:
-        self._conn.close()
+        self.side.close()
 
 
 class RotatingSessionBackend(ServerSideSessionBackend):

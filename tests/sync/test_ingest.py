@@ -5,20 +5,22 @@ import hashlib
 import msgspec
 import pytest
 
-from server.store import Store
+from server.store import Store, open_store
 from server.writes import add_shop, record_blob
 from sync.blobs import BlobInfo
 from sync.errors import BadRequest, TooLarge
 from sync.ingest import decode_push, ingest
 from sync.types import MAX_BATCH, EventResult
 from tests import factories as f
+from tests.fixtures import table_rows
 
 NOW = "2026-05-01T12:00:00+00:00"
 
 
 @pytest.fixture
-def store(tmp_path) -> Store:
-    store = Store(tmp_path / "posaid.db")
+def store(tmp_path, database_where) -> Store:
+    """A store on SQLite and one on PostgreSQL: each test runs on both."""
+    store = open_store(tmp_path, database_where.get("database"))
     with store.write() as db:
         add_shop(db, "one", NOW)
         add_shop(db, "two", NOW)
@@ -144,7 +146,7 @@ def test_incident_view_follows_its_events(store):
     with store.write() as db:
         record_blob(db, BlobInfo("c" * 64, 10, "image/jpeg"), 1, NOW)
     push(store, [f.noted(iid, blobs=["c" * 64]), f.closed(iid, "escalated", "network", at="2026-05-01T10:09:00Z")])
-    view = next(store.db["incidents"].rows)
+    [view] = table_rows(store.db, "incidents")
     assert view["shop_id"] == 1 and view["code"] == "T2" and view["opened_at"] == "2026-05-01T09:58:00+00:00"
     assert (view["status"], view["escalated_at_step"], view["resolved_at_step"], view["support"]) == (
         "escalated", "network", None, "acquirer")
@@ -208,7 +210,7 @@ def test_a_transaction_is_kept_whole_and_its_references_stay_readable(store):
     incident = f.opened(v=2, note="RRN 123456789012 trace 000123")
     incident["payload"]["transaction"] = TRANSACTION
     assert statuses(push(store, [incident])) == ["stored"]
-    row = next(store.db["incidents"].rows)
+    [row] = table_rows(store.db, "incidents")
     assert (row["tx_kind"], row["tx_entry"], row["tx_charged"], row["tx_amount"], row["tx_currency"]) == (
         "sale", "contactless", "yes", 128.5, "CNY")
     assert msgspec.json.decode(row["tx"]) == TRANSACTION  # the default currency (CNY) goes unsaid

@@ -10,7 +10,7 @@ import msgspec
 import pytest
 
 from server import writes
-from server.store import Store
+from server.store import Store, open_store
 from sync.ingest import ingest
 from tests import factories as f
 
@@ -19,8 +19,9 @@ CASES = json.loads((Path(__file__).parent.parent / "cases" / "incident_close.jso
 
 
 @pytest.fixture
-def store(tmp_path) -> Store:
-    store = Store(tmp_path / "posaid.db")
+def store(tmp_path, database_where) -> Store:
+    """A store on SQLite and one on PostgreSQL: each test runs on both."""
+    store = open_store(tmp_path, database_where.get("database"))
     with store.write() as db:
         writes.add_shop(db, "one", NOW)
     return store

@@ -140,5 +140,5 @@ window.addEventListener("hashchange", async () => {
 if (state) for (const step of state.steps) trail.push(`step-${step.payload.step}`);
 showBar();
 recordAnswers();
-await showLearned();
 await show(current());
+await showLearned(); // after the step shows: a tap while it loads must meet a page already set up

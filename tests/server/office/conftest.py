@@ -8,6 +8,7 @@ import pytest
 from litestar.testing import TestClient
 
 from server import writes
+from server.settings import Settings
 from tests.factories import checklist, closed, maintenance, opened, step
 from tests.fixtures import (
     DEVICE,
@@ -168,3 +169,9 @@ def local_today(client: TestClient) -> date:
 def local_noon(client: TestClient, day: date) -> datetime:
     """Noon of a local day in head office's zone."""
     return datetime.combine(day, datetime.min.time().replace(hour=12), office_of(client).render.clock.zone)
+
+
+@pytest.fixture
+def settings(tmp_path, content_dir, database_where) -> Settings:
+    """Head office on SQLite and on PostgreSQL: each test that builds its own app runs on both."""
+    return Settings(data=str(tmp_path / "data"), content=str(content_dir), **database_where)

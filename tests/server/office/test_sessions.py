@@ -7,11 +7,12 @@ import anyio.from_thread
 import pytest
 
 from server.office.sessions import SessionStore
+from server.store import SideFile
 
 
 @pytest.fixture
 def stores(tmp_path):
-    first, second = SessionStore(tmp_path / "sessions.db"), SessionStore(tmp_path / "sessions.db")
+    first, second = SessionStore(SideFile(tmp_path / "sessions.db")), SessionStore(SideFile(tmp_path / "sessions.db"))
     yield first, second
     first.close()
     second.close()
@@ -42,7 +43,7 @@ def test_an_expired_value_is_gone_and_swept(stores, monkeypatch):
     monkeypatch.setattr(time, "time", lambda: real + 11)
     assert run(first.get, "old") is None
     run(first.set, "new", b"y", 10)  # a write sweeps what expired
-    assert first._run("SELECT key FROM store") == [("new",)]
+    assert first._run("SELECT key FROM sessions") == [("new",)]
 
 
 def test_renew_for_extends_a_value_that_expires(stores):
