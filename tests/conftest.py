@@ -108,3 +108,14 @@ def database_where(request) -> dict:
         return {}
     postgres = request.getfixturevalue("postgres")
     return {"database": postgres.database(template=postgres.template)}
+
+
+@pytest.fixture(params=["one-machine", "beyond"])
+def deployment(request) -> dict:
+    """Head office both ways: SQLite and a blob folder in its data folder, or PostgreSQL and a
+    bucket on a real S3 server (the settings beyond the data folder)."""
+    if request.param == "one-machine":
+        return {}
+    postgres, seaweed = request.getfixturevalue("postgres"), request.getfixturevalue("seaweed")
+    return {"database": postgres.database(template=postgres.template), "blobs": seaweed.prefix(),
+            **seaweed.settings()}

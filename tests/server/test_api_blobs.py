@@ -3,6 +3,7 @@ test with the photos in the data folder and in a bucket of a real S3 server."""
 
 import http.client
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -23,8 +24,8 @@ from tests.images import sha
 
 
 @pytest.fixture
-def settings(tmp_path, content_dir, blobs_where) -> Settings:
-    return Settings(data=str(tmp_path / "data"), content=str(content_dir), **blobs_where)
+def settings(tmp_path, content_dir, deployment) -> Settings:
+    return Settings(data=str(tmp_path / "data"), content=str(content_dir), **deployment)
 
 
 @pytest.fixture
@@ -32,9 +33,9 @@ def phone(client):
     return enroll(client, add_shop(client))
 
 
-def stored(data_dir, blobs_where: dict, digest: str) -> bytes | None:
+def stored(data_dir, deployment: dict, digest: str) -> bytes | None:
     """A blob as a server with these settings keeps it (read beside the server, as it would)."""
-    return shelves(Settings(data=str(data_dir), **blobs_where))[0].read(digest)
+    return shelves(Settings(data=str(data_dir), **deployment))[0].read(digest)
 
 
 def url(data_or_name) -> str:
@@ -183,9 +184,9 @@ def test_blobs_need_a_token(client):
     assert blob_files(client) == []
 
 
-def _code(data_dir) -> str:
+def _code(data_dir, env: dict | None = None) -> str:
     result = subprocess.run([sys.executable, "-m", "server", "codes", "issue", "1", "--data", str(data_dir)],
-                            cwd=ROOT, capture_output=True, text=True, check=True)
+                            cwd=ROOT, capture_output=True, text=True, check=True, env={**os.environ, **(env or {})})
     return result.stdout.split("code: ")[1].split()[0]
 
 
@@ -200,20 +201,20 @@ def _request(server, method, path, body=None, headers=None):
 
 
 @pytest.mark.slow
-def test_a_connection_cut_mid_upload_resumes_over_real_http(tmp_path, content_dir, blobs_where):
+def test_a_connection_cut_mid_upload_resumes_over_real_http(tmp_path, content_dir, deployment):
     """A real server, a real socket closed half-way through a PUT, then the upload resumed."""
-    live_server = LiveServer(tmp_path / "data", content_dir, free_port(), **blobs_where).start()
+    live_server = LiveServer(tmp_path / "data", content_dir, free_port(), **deployment).start()
     try:
-        _cut_and_resume(live_server, blobs_where)
+        _cut_and_resume(live_server, deployment)
     finally:
         live_server.stop()
 
 
-def _cut_and_resume(live_server, blobs_where):
+def _cut_and_resume(live_server, deployment):
     subprocess.run([sys.executable, "-m", "server", "shops", "add", "Shop", "--data", str(live_server.data)],
-                   cwd=ROOT, check=True, capture_output=True)
+                   cwd=ROOT, check=True, capture_output=True, env={**os.environ, **live_server.env})
     body = (b'{"code": "%s", "device": "0b7c5a52-8d3e-4d2a-9f1e-3c1a2b4d5e6f", "name": "p"}'
-            % _code(live_server.data).encode())
+            % _code(live_server.data, live_server.env).encode())
     status, _, answer = _request(live_server, "POST", "/api/v1/enroll", body, {"Content-Type": "application/json"})
     assert status == 200, answer
     auth = {"Authorization": "Bearer " + json.loads(answer)["token"]}
@@ -238,7 +239,7 @@ def _cut_and_resume(live_server, blobs_where):
         time.sleep(0.1)
     assert status == 404 and 0 < offset <= half, (offset, half)
     assert resumed[0] == 201, resumed
-    assert stored(live_server.data, blobs_where, sha(data)) == data
+    assert stored(live_server.data, deployment, sha(data)) == data
     status, headers, _ = _request(live_server, "HEAD", path, headers=auth)
     assert (status, headers["Upload-Offset"], headers["Upload-Complete"]) == (200, str(len(data)), "?1")
 

@@ -15,8 +15,8 @@ from tests.server.office.conftest import office_of
 
 
 @pytest.fixture
-def settings(tmp_path, content_dir, blobs_where) -> Settings:
-    return Settings(data=str(tmp_path / "data"), content=str(content_dir), **blobs_where)
+def settings(tmp_path, content_dir, deployment) -> Settings:
+    return Settings(data=str(tmp_path / "data"), content=str(content_dir), **deployment)
 
 
 def test_a_photo_is_served_reencoded_at_two_sizes(client, admin, chain):
