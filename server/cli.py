@@ -383,3 +383,55 @@ def status(data: str | None) -> None:
     click.echo(f"refused by head office: {len(found.refused)}")
     for event_id, reason, at in found.refused:
         click.echo(f"  {event_id}: {reason} ({at})")
+
+
+LOG_OPTIONS = [
+    DATA_OPTION,
+    click.option("--database", help="postgresql://… [POSAID_DATABASE; the SQLite file in DATA]."),
+    click.option("--blobs", help="A folder or s3://bucket/prefix [POSAID_BLOBS; DATA/blobs]; S3 keys from "
+                 "POSAID_S3_* or the usual AWS variables."),
+]
+
+
+def _log_options(command):
+    for option in reversed(LOG_OPTIONS):
+        command = option(command)
+    return command
+
+
+def _deployment(data: str | None, database: str | None, blobs: str | None):
+    from server.app import shelves
+    from server.store import open_store
+
+    settings = Settings.load(data=data, database=database, blobs=blobs)
+    _check_data_dir(Path(settings.data))
+    return settings, open_store(settings.data, settings.database, settings.busy_timeout_ms), shelves(settings)[0]
+
+
+@main.command("export-log")
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+@_log_options
+def export_log(archive: Path, data: str | None, database: str | None, blobs: str | None) -> None:
+    """Write this head office's log, register, people and photos to ARCHIVE (a tar file), to move it."""
+    from server.transfer import export_log as export
+
+    settings, store, blob_store = _deployment(data, database, blobs)
+    partial = archive.with_name(f".{archive.name}.partial")
+    with open(partial, "wb") as target:
+        counts = export(store, blob_store, target, Path(settings.data))
+    partial.replace(archive)  # a half-written archive never carries the final name
+    click.echo(f"wrote {archive}: {counts['events']} events, {counts['shops']} shops, {counts['photos']} photos")
+
+
+@main.command("import-log")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_log_options
+def import_log(archive: Path, data: str | None, database: str | None, blobs: str | None) -> None:
+    """Read ARCHIVE (from export-log) into this new, empty head office; the views are rebuilt from the log."""
+    from server.transfer import import_log as load
+
+    settings, store, blob_store = _deployment(data, database, blobs)
+    with open(archive, "rb") as source:
+        counts = load(store, blob_store, source, Path(settings.data))
+    click.echo(f"read {archive}: {counts.get('events', 0)} events, {counts.get('shops', 0)} shops, "
+               f"{counts.get('photos', 0)} photos; the views are rebuilt")

@@ -25,3 +25,11 @@ def seconds_between(db_engine: str, later: str, earlier: str) -> str:
     if db_engine == "postgresql":
         return f"EXTRACT(EPOCH FROM ({later}::timestamptz - {earlier}::timestamptz))"
     return f"(julianday({later}) - julianday({earlier})) * 86400"
+
+
+def numbering_past(db, table: str, column: str) -> None:
+    """After rows went in with their ids given (an import), new rows are numbered after them.
+    SQLite numbers from the largest rowid by itself; PostgreSQL's identity keeps its own counter."""
+    if engine(db) == "postgresql":
+        db.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
+                   f"coalesce((SELECT max({column}) FROM {table}), 0) + 1, false)")
