@@ -38,7 +38,8 @@ class Server:
     def __init__(self, data: Path, content: Path | None = None, **settings: object):
         self.data, self.port = data, free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "POSAID_DEMO": "", **{f"POSAID_{k.upper()}": str(v) for k, v in settings.items()}}
+        self.env = env = {**os.environ, "POSAID_DEMO": "",
+                          **{f"POSAID_{k.upper()}": str(v) for k, v in settings.items()}}
         cmd = [sys.executable, "-m", "server", "serve", "--data", str(data), "--port", str(self.port)]
         if content:
             cmd += ["--content", str(content)]
@@ -65,7 +66,7 @@ class Server:
     def posaid(self, *args: str) -> str:
         """Run a `posaid` command against this server's data folder; its output."""
         return subprocess.run([sys.executable, "-m", "server", *args, "--data", str(self.data)], cwd=ROOT,
-                              check=True, capture_output=True, text=True).stdout
+                              env=self.env, check=True, capture_output=True, text=True).stdout
 
     def enroll(self, shop_name: str = "bench shop", device: str = DEVICE) -> dict[str, str]:
         """A new shop and a device enrolled in it: the headers its pushes carry."""

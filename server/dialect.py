@@ -33,3 +33,10 @@ def numbering_past(db, table: str, column: str) -> None:
     if engine(db) == "postgresql":
         db.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
                    f"coalesce((SELECT max({column}) FROM {table}), 0) + 1, false)")
+
+
+def refresh_statistics(db) -> None:
+    """After a bulk load, PostgreSQL's planner needs fresh statistics (autovacuum would gather them
+    within a minute); SQLite's plans here do not rest on statistics (the queries say what to use)."""
+    if engine(db) == "postgresql":
+        db.execute("ANALYZE")

@@ -168,6 +168,8 @@ def import_log(store: Store, blobs: BlobStore, source, spill: Path) -> dict[str,
                 counts["photos"] = counts.get("photos", 0) + 1
     if manifest is None:
         raise BadRequest("import-log: the archive is empty")
+    with store.write() as db:
+        dialect.refresh_statistics(db)  # the tables grew from nothing: plan by what they hold now
     return counts
 
 
