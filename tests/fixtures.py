@@ -126,7 +126,7 @@ class LiveServer:
     """
 
     def __init__(self, data: Path, content: Path | None, port: int, **settings: object):
-        self.data, self.content, self.port = data, content, port
+        self.data, self.content, self.port, self.settings = data, content, port, settings
         self.url = f"http://127.0.0.1:{port}"
         self.env = {**{name: "" for name in os.environ if name.startswith("POSAID_")},
                     **{f"POSAID_{key.upper()}": str(value) for key, value in settings.items()}}
@@ -219,8 +219,9 @@ def one_line_error(result: Result) -> str:
 
 
 def cli(server: LiveServer, *args: str, check: bool = True) -> Result:
-    """A `posaid` command on a running server's data folder (safe beside it: WAL)."""
-    result = posaid(*args, "--data", str(server.data))
+    """A `posaid` command on a running server's data folder (safe beside it: WAL), or its PostgreSQL."""
+    result = posaid(*args, "--data", str(server.data),
+                    **{f"POSAID_{key.upper()}": str(value) for key, value in server.settings.items()})
     assert result.exit_code == 0 or not check, result.output
     return result
 
@@ -245,8 +246,24 @@ def call(server: LiveServer, method: str, path: str, body: bytes | None = None, 
 
 def rows(server: LiveServer, sql: str, params=()) -> list[tuple]:
     """What a running server's database holds, or a change made behind its back (WAL: safe beside it)."""
+    if server.settings.get("database"):
+        import psycopg
+
+        from server.postgres import translate
+
+        with psycopg.connect(server.settings["database"], autocommit=True) as db:
+            return [tuple(row) for row in db.execute(translate(sql) if params else sql, params or None).fetchall()]
     with sqlite3.connect(server.data / "posaid.db") as db:
         return db.execute(sql, params).fetchall()
+
+
+def held_photo(server: LiveServer, sha: str) -> bytes | None:
+    """A photo as a running server keeps it, in its folder or its bucket."""
+    from server.app import shelves
+    from server.settings import Settings
+
+    keep = {key: value for key, value in server.settings.items() if key in Settings.__struct_fields__}
+    return shelves(Settings(data=str(server.data), **keep))[0].read(sha)
 
 
 # ---- head office ----------------------------------------------------------------------------------

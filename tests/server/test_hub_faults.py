@@ -3,6 +3,7 @@ processes on loopback, a proxy between them that cuts connections mid-batch and 
 silent without closing, and answers 500 and 503; kill -9 of the hub while it forwards and of head
 office while it ingests. At the end head office holds exactly the hub's events, once each, the
 same bodies, and byte-identical photos; and nothing any server answered "stored" for is missing.
+Head office runs both ways: SQLite and a folder, and PostgreSQL and a bucket of a real S3 server.
 """
 
 import hashlib
@@ -15,7 +16,7 @@ import pytest
 
 from tests import factories as f
 from tests import images
-from tests.fixtures import LiveServer, Proxy, call, cli, code_for, free_port, rows
+from tests.fixtures import LiveServer, Proxy, call, cli, code_for, free_port, held_photo, rows
 
 pytestmark = pytest.mark.slow
 
@@ -43,8 +44,8 @@ def events_of(server: LiveServer) -> dict[str, dict]:
             for event_id, body in rows(server, "SELECT id, body FROM events")}
 
 
-def test_every_event_and_photo_arrives_once_through_cuts_silence_errors_and_kills(tmp_path, content_dir):
-    hq = LiveServer(tmp_path / "hq", content_dir, free_port()).start()
+def test_every_event_and_photo_arrives_once_through_cuts_silence_errors_and_kills(tmp_path, content_dir, deployment):
+    hq = LiveServer(tmp_path / "hq", content_dir, free_port(), **deployment).start()
     proxy = Proxy(hq.port)
     hub = LiveServer(tmp_path / "hub", content_dir, free_port(), role="hub", **FAST).start()
     try:
@@ -89,7 +90,7 @@ def test_every_event_and_photo_arrives_once_through_cuts_silence_errors_and_kill
         assert rows(hq, "SELECT count(*), count(DISTINCT id) FROM events") == [(1200, 1200)]
         for photo in photos:
             sha = hashlib.sha256(photo).hexdigest()
-            assert (hq.data / "blobs" / sha[:2] / sha[2:]).read_bytes() == photo
+            assert held_photo(hq, sha) == photo
         status = cli(hub, "status").stdout
         assert "refused by head office: 0" in status
         assert "last error: " in status  # the forwarder really met the broken link (a cut upload or the link)
