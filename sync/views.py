@@ -101,6 +101,8 @@ class _Tally:
             }
 
 
+_CLOSE = ("status", "closed_at", "closed_by", "resolved_at_step", "escalated_at_step", "support")
+_TX = ("tx_kind", "tx_entry", "tx_charged", "tx_amount", "tx_currency", "tx", "tx_at", "tx_by")
 _OPEN = {"status": "open", "closed_at": None, "closed_by": None, "resolved_at_step": None,
          "escalated_at_step": None, "support": None}
 
@@ -190,18 +192,19 @@ class Views:
         incidents = []
         for incident, row in self.opened.items():
             tally = self.tallies.pop(incident, None) or _Tally()
-            incidents.append({
-                **row, **(tally.close or _OPEN), **(tally.tx or _NO_TRANSACTION), "steps_count": tally.steps,
-                "photos_count": row["photos_count"] + tally.photos,
-                "last_event_at": max(row["last_event_at"], tally.last_at),
-            })
+            close, tx = tally.close or _OPEN, tally.tx or _NO_TRANSACTION
+            # Positional, not named: binding 25 names a row cost some 0.5 µs an event (measured).
+            incidents.append((
+                row["id"], row["shop_id"], row["device"], row["code"], row["terminal"], row["opened_at"], row["note"],
+                row["recorded_by"], *(close[name] for name in _CLOSE), tally.steps,
+                row["photos_count"] + tally.photos, max(row["last_event_at"], tally.last_at),
+                *(tx[name] for name in _TX),
+            ))
         conn.executemany(
             "INSERT INTO incidents (id, shop_id, device, code, terminal, opened_at, note, recorded_by, status, "
             "closed_at, closed_by, resolved_at_step, escalated_at_step, support, steps_count, photos_count, "
             "last_event_at, tx_kind, tx_entry, tx_charged, tx_amount, tx_currency, tx, tx_at, tx_by) "
-            "VALUES (:id, :shop_id, :device, :code, :terminal, :opened_at, :note, :recorded_by, :status, :closed_at, "
-            ":closed_by, :resolved_at_step, :escalated_at_step, :support, :steps_count, :photos_count, "
-            ":last_event_at, :tx_kind, :tx_entry, :tx_charged, :tx_amount, :tx_currency, :tx, :tx_at, :tx_by)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             incidents,
         )
         # What is left belongs to incidents held from earlier pushes (or not held yet: then no row
