@@ -33,7 +33,6 @@ import logging
 import random
 import secrets
 import smtplib
-import threading
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -44,6 +43,7 @@ import msgspec
 
 from content.load import Library
 from server import dialect, periods, queries, writes
+from server.background import Background
 from server.queries import AlertRow, AlertRule, NewIncident
 from server.settings import Settings
 from server.store import Store, now
@@ -309,28 +309,16 @@ class Changes:
         self.alerts = 0
 
 
-class AlertWorker:
+class AlertWorker(Background):
     """Head office's alert thread: judges new records, runs the periodic rule, delivers."""
 
+    thread_name = "posaid-alerts"
+
     def __init__(self, store: Store, library: Library, clock, settings: Settings, describe, changes: Changes):
+        super().__init__(stop_wait=settings.alert_timeout_seconds + 5)
         self.store, self.library, self.clock, self.settings = store, library, clock, settings
         self.describe, self.changes = describe, changes  # describe(alert) -> (subject, text) for email
         self.name = f"worker-{secrets.token_hex(4)}"
-        self._wake, self._stop = threading.Event(), threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="posaid-alerts", daemon=True)
-        self._thread.start()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread:
-            self._thread.join(timeout=self.settings.alert_timeout_seconds + 5)
 
     def _run(self) -> None:
         while not self._stop.is_set():

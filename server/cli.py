@@ -430,8 +430,8 @@ def import_log(archive: Path, data: str | None, database: str | None, blobs: str
     """Read ARCHIVE (from export-log) into this new, empty head office; the views are rebuilt from the log."""
     from server.transfer import import_log as load
 
-    settings, store, blob_store = _deployment(data, database, blobs)
+    _, store, blob_store = _deployment(data, database, blobs)
     with open(archive, "rb") as source:
-        counts = load(store, blob_store, source, Path(settings.data))
+        counts = load(store, blob_store, source)
     click.echo(f"read {archive}: {counts.get('events', 0)} events, {counts.get('shops', 0)} shops, "
                f"{counts.get('photos', 0)} photos; the views are rebuilt")

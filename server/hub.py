@@ -10,7 +10,6 @@ lines, terminals, staff) and the content, when head office has a newer version.
 import logging
 import random
 import shutil
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import msgspec
 
 from content.load import ContentError, load
 from server import queries, writes
+from server.background import Background
 from server.store import Store, now
 from sync import forward
 from sync.errors import UpstreamError
@@ -119,32 +119,19 @@ def bring_down_content(upstream: forward.Upstream, content_dir: Path) -> str:
     return library.version
 
 
-class Forwarder:
-    """`posaid serve --role hub`'s own forwarder, in a thread of its own."""
+class Forwarder(Background):
+    """`posaid serve --role hub`'s own forwarder, in a thread of its own; phones' pushes wake it."""
+
+    thread_name = "posaid-forwarder"
 
     def __init__(self, store: Store, blob_root: Path, content_dir: Path, content_version: str,
                  on_new_content: Callable[[], None], timeout: float = forward.TIMEOUT_SECONDS,
                  every: float = 30, retry: float = 5):
+        super().__init__(stop_wait=timeout + 5)
         self.store, self.blob_root, self.content_dir = store, blob_root, content_dir
         self.content_version, self.on_new_content, self.timeout = content_version, on_new_content, timeout
         self.every, self.retry = every, retry
         self.log = HubLog(store)
-        self._wake, self._stop = threading.Event(), threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="posaid-forwarder", daemon=True)
-        self._thread.start()
-
-    def wake(self) -> None:
-        """Phones pushed something: forward it now rather than at the next tick."""
-        self._wake.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread:
-            self._thread.join(timeout=self.timeout + 5)
 
     def _run(self) -> None:
         failures = 0

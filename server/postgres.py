@@ -189,6 +189,7 @@ class Store(sqlite_store.Store):
             raise BadRequest(f"--database: {_without_password(url)} cannot be used: {exc}") from None
         self._lock = threading.RLock()
         self._local = threading.local()
+        self._loose: Database | None = None
         with self._lock:
             apply_migrations(self, migrations)
 
@@ -241,7 +242,7 @@ class Store(sqlite_store.Store):
     @property
     def db(self) -> Database:
         """A connection of its own outside any transaction (autocommit), for tests and one-off statements."""
-        if getattr(self, "_loose", None) is None:
+        if self._loose is None:
             self._loose = Database(psycopg.connect(self.url, autocommit=True))
         return self._loose
 
@@ -249,7 +250,7 @@ class Store(sqlite_store.Store):
         return self
 
     def close(self) -> None:
-        if getattr(self, "_loose", None) is not None:
+        if self._loose is not None:
             self._loose.conn.close()
         self.pool.close()
 
@@ -266,15 +267,11 @@ class Side:
     def run(self, sql: str, params=()) -> list[tuple]:
         with self.store.pool.connection() as raw, raw.transaction():
             raw.execute("SET LOCAL synchronous_commit = off")
-            if _is_ddl(sql):
-                *before, sql = ddl(sql)
-                for statement in before:
-                    raw.execute(statement)
-            cursor = raw.execute(translate(sql), params) if params else raw.execute(sql)
+            cursor = Connection(raw).execute(sql, params or None)
             return cursor.fetchall() if cursor.description else []
 
     def close(self) -> None:
-        pass  # the store's pool is closed with the store
+        """Nothing of its own to close: the store's pool closes with the store."""
 
 
 MIGRATIONS_TABLE = "posaid_migrations"

@@ -126,7 +126,7 @@ def export_log(store: Store, blobs: BlobStore, target, spill: Path) -> dict[str,
     return counts
 
 
-def import_log(store: Store, blobs: BlobStore, source, spill: Path) -> dict[str, int]:
+def import_log(store: Store, blobs: BlobStore, source) -> dict[str, int]:
     """Read an archive from `source` (a binary file) into an empty deployment; how many rows and
     photos came in. Refused, with nothing written, when the target already holds shops."""
     with store.read() as db:

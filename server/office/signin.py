@@ -7,6 +7,7 @@ successful one gets a new session id.
 """
 
 import math
+from contextlib import suppress
 from typing import Annotated
 
 from litestar import Request, Response, get, post
@@ -61,10 +62,8 @@ def login(request: Request, data: Form, store: NamedDependency[Store], limits: N
         account = accounts.check_password(db, name, form.password) if name and form.password else None
     if account is None:
         for key, limit in ((by_address, PER_ADDRESS), (by_account, PER_ACCOUNT)):
-            try:
+            with suppress(TooManyRequests):  # this failure is counted; the next attempt is the one refused
                 limits.hit(key, limit, WINDOW, "sign-in")
-            except TooManyRequests:
-                pass  # this failure is counted; the next attempt is the one refused
         with store.write() as db:
             writes.audit(db, now(), name or "?", "signin.failed", name, "", address)
         return again(400, t("login.wrong"))

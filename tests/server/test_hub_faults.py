@@ -16,7 +16,16 @@ import pytest
 
 from tests import factories as f
 from tests import images
-from tests.fixtures import LiveServer, Proxy, call, cli, code_for, free_port, held_photo, rows
+from tests.fixtures import (
+    LiveServer,
+    Proxy,
+    call,
+    cli,
+    code_for,
+    free_port,
+    held_photo,
+    rows,
+)
 
 pytestmark = pytest.mark.slow
 

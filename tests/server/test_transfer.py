@@ -59,7 +59,7 @@ def test_a_head_office_moves_to_postgresql_and_a_bucket_and_shows_the_same(sourc
     target = Settings(data=str(tmp_path / "target"), content=str(content_dir), **deployment)
     with TestClient(app=create_app(target)) as moved:
         archive.seek(0)
-        got = import_log(moved.app.state.store, moved.app.state.blob_store, archive, tmp_path)
+        got = import_log(moved.app.state.store, moved.app.state.blob_store, archive)
         assert (got["events"], got["photos"], got["office_closes"]) == (12, 2, 1)
         assert views_of(moved) == views_of(source)
         assert moved.app.state.blob_store.read(source.chain.east_photo) == source.app.state.blob_store.read(
@@ -77,4 +77,4 @@ def test_a_head_office_moves_to_postgresql_and_a_bucket_and_shows_the_same(sourc
         # Importing twice is refused whole.
         archive.seek(0)
         with pytest.raises(BadRequest, match="already holds shops"):
-            import_log(moved.app.state.store, moved.app.state.blob_store, archive, tmp_path)
+            import_log(moved.app.state.store, moved.app.state.blob_store, archive)
